@@ -1,0 +1,42 @@
+//! Generates the Dromo client from the vendored `openapi.json` into `$OUT_DIR/generated.rs`.
+//!
+//! The pipeline itself (3.1 → 3.0 conversion, our corrections, progenitor, prettyplease) lives
+//! in `src/codegen/`, shared with `cargo xtask` and the codegen tests. This script only reads
+//! the spec, runs it and writes the result. It never touches the network.
+
+#[allow(dead_code)]
+#[path = "src/codegen/mod.rs"]
+mod codegen;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    println!("cargo:rerun-if-changed=openapi.json");
+    println!("cargo:rerun-if-changed=src/codegen");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let spec = match std::fs::read("openapi.json") {
+        Ok(spec) => spec,
+        Err(e) => return fail(&format!("cannot read openapi.json: {e}")),
+    };
+    let code = match codegen::generate(&spec) {
+        Ok(code) => code,
+        Err(e) => return fail(&format!("cannot generate the client from openapi.json: {e}")),
+    };
+    let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+        return fail("OUT_DIR is not set: build.rs must run under cargo");
+    };
+    let out = PathBuf::from(out_dir).join("generated.rs");
+    if let Err(e) = std::fs::write(&out, code) {
+        return fail(&format!("cannot write {}: {e}", out.display()));
+    }
+    ExitCode::SUCCESS
+}
+
+fn fail(message: &str) -> ExitCode {
+    // `cargo::error=` shows the message in cargo's own output.
+    println!("cargo::error={message}");
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,89 @@
+//! The code-generation pipeline: `openapi.json` → OpenAPI 3.0 → our corrections → progenitor →
+//! `syn` → `prettyplease` → Rust source.
+//!
+//! This module is hand-written but is **not** part of the library: `build.rs`, `xtask` and the
+//! codegen tests compile it with `#[path]`, so all three run the very same pipeline.
+
+pub mod convert;
+pub mod corrections;
+
+use serde_json::Value;
+use std::fmt;
+
+/// Why the pipeline could not produce Rust code from a spec.
+#[derive(Debug)]
+pub enum CodegenError {
+    /// The spec is not JSON.
+    Json(String),
+    /// A 3.1 construct the converter cannot express in 3.0.
+    Convert(convert::ConvertError),
+    /// One of our corrections no longer matches the spec it was written for.
+    Correction(corrections::CorrectionError),
+    /// `openapiv3` refused the converted document.
+    Parse(String),
+    /// progenitor refused (or panicked on) the document.
+    Generate(String),
+    /// The generated tokens are not a valid Rust file.
+    Format(String),
+}
+
+impl fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json(e) => write!(f, "the spec is not valid JSON: {e}"),
+            Self::Convert(e) => write!(f, "{e}"),
+            Self::Correction(e) => write!(f, "{e}"),
+            Self::Parse(e) => write!(f, "the converted spec is not a valid OpenAPI 3.0 document: {e}"),
+            Self::Generate(e) => write!(f, "progenitor could not generate the client: {e}"),
+            Self::Format(e) => write!(f, "the generated code does not parse as Rust: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CodegenError {}
+
+/// Converts the spec to 3.0 and applies our corrections: the document progenitor sees.
+pub fn prepare(spec: &[u8]) -> Result<Value, CodegenError> {
+    let mut doc: Value = serde_json::from_slice(spec).map_err(|e| CodegenError::Json(e.to_string()))?;
+    convert::to_openapi30(&mut doc).map_err(CodegenError::Convert)?;
+    corrections::apply(&mut doc).map_err(CodegenError::Correction)?;
+    Ok(doc)
+}
+
+/// Runs the whole pipeline and returns formatted Rust source for the generated client.
+pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
+    let doc = prepare(spec)?;
+    let openapi: openapiv3::OpenAPI =
+        serde_json::from_value(doc).map_err(|e| CodegenError::Parse(e.to_string()))?;
+
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_derive("PartialEq");
+    for (name, path, impls) in corrections::replacements() {
+        settings.with_replacement(name, path, impls.into_iter());
+    }
+    let mut generator = progenitor::Generator::new(&settings);
+
+    // progenitor reports some problems by panicking (see the codegen notes); turn a panic into an
+    // error that names the problem instead of aborting the build with a backtrace.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.generate_tokens(&openapi)));
+    std::panic::set_hook(previous_hook);
+    let tokens = match result {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(e)) => return Err(CodegenError::Generate(e.to_string())),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            return Err(CodegenError::Generate(format!("progenitor panicked: {message}")));
+        }
+    };
+    let file = syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
+    Ok(prettyplease::unparse(&file))
+}
