@@ -60,7 +60,12 @@ pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // The API key is added per request by a hand-written hook (`src/config.rs`), only for
+        // the API's own origin: progenitor ignores security schemes, and a key in a reqwest
+        // client's default headers would also go to S3 and follow redirects anywhere.
+        .with_inner_type(quote::quote!(crate::config::ApiAuth))
+        .with_pre_hook(quote::quote!(crate::config::authenticate));
     for (name, path, impls) in corrections::replacements() {
         settings.with_replacement(name, path, impls.into_iter());
     }

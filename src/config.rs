@@ -1,0 +1,272 @@
+//! Client configuration: API key, base URL, timeouts, HTTP clients.
+
+use crate::error::{Error, RequestContext};
+use crate::generated;
+use reqwest::header::{HeaderName, HeaderValue};
+use std::fmt;
+use std::time::Duration;
+
+/// Dromo's production API.
+pub const DEFAULT_BASE_URL: &str = "https://app.dromo.io/api/v1";
+/// The header that carries the key.
+pub const API_KEY_HEADER: &str = "X-Dromo-License-Key";
+/// Environment variable read by [`Client::from_env`] for the key.
+pub const API_KEY_ENV: &str = "DROMO_API_KEY";
+/// Environment variable read by [`Client::from_env`] for the base URL.
+pub const BASE_URL_ENV: &str = "DROMO_BASE_URL";
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("dromo-client/", env!("CARGO_PKG_VERSION"));
+
+/// The API key and the one origin it may be sent to. Used by the generated client's request
+/// hook ([`authenticate`]); its `Debug` never shows the key.
+#[derive(Clone)]
+pub struct ApiAuth {
+    key: HeaderValue,
+    origin: reqwest::Url,
+}
+
+impl fmt::Debug for ApiAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiAuth")
+            .field("key", &"<redacted>")
+            .field("origin", &self.origin.origin().ascii_serialization())
+            .finish()
+    }
+}
+
+/// The generated client's pre-request hook: adds the key, marked sensitive, to requests for
+/// the configured API origin, and to nothing else.
+pub fn authenticate(auth: &ApiAuth, request: &mut reqwest::Request) {
+    if request.url().origin() == auth.origin.origin() {
+        request.headers_mut().insert(HeaderName::from_static("x-dromo-license-key"), auth.key.clone());
+    }
+}
+
+/// A Dromo API client. Cheap to clone: clones share connections.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), dromo_client::Error> {
+/// let client = dromo_client::Client::builder().api_key("backend-key").build()?;
+/// let schemas = client.api().list_import_schemas().send().await;
+/// # let _ = schemas; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    api: generated::Client,
+    transfer: reqwest::Client,
+    base_url: reqwest::Url,
+    upload_stall_timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.base_url.as_str()).field("api_key", &"<redacted>").finish()
+    }
+}
+
+/// Builds a [`Client`]. Get one with [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let client = dromo_client::Client::builder()
+///     .api_key("backend-key")
+///     .base_url("https://app.dromo.io/api/v1")
+///     .connect_timeout(Duration::from_secs(5))
+///     .request_timeout(Duration::from_secs(30))
+///     .build()
+///     .expect("valid configuration");
+/// assert!(!format!("{client:?}").contains("backend-key"));
+/// ```
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    upload_stall_timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+    transfer_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The **Backend** license key from the Dromo dashboard (not the frontend key).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The API base URL; default [`DEFAULT_BASE_URL`]. A trailing `/` is ignored.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How long to wait for a TCP/TLS connection; default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The total time one API call may take; default 120 s (a create may carry 15 MB of rows).
+    /// Uploads and downloads do not use it: they fail only when the transfer stalls.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// How long an upload or download may go without progress before it fails; default 60 s.
+    pub fn transfer_stall_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_stall_timeout = Some(timeout);
+        self
+    }
+
+    /// Use this `reqwest::Client` for API calls instead of building one. Its own timeouts,
+    /// proxy and redirect policy apply; the key is still added only to API-origin requests,
+    /// but a redirect policy that follows other origins would carry it there: keep the
+    /// default same-origin policy of clients this builder makes, or `Policy::none()`.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Use this `reqwest::Client` for uploads and result downloads (presigned S3 URLs). It
+    /// should have no total timeout.
+    pub fn transfer_client(mut self, client: reqwest::Client) -> Self {
+        self.transfer_client = Some(client);
+        self
+    }
+
+    /// Builds the client. Never panics; a bad setting is an [`Error::Config`].
+    pub fn build(self) -> Result<Client, Error> {
+        let key = self
+            .api_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| Error::config("no API key: set one with `api_key(..)` or the DROMO_API_KEY variable (the Backend license key from the Dromo dashboard)"))?;
+        let mut key = HeaderValue::from_str(key.trim())
+            .map_err(|_| Error::config("the API key contains characters that cannot go in an HTTP header; copy it again from the Dromo dashboard"))?;
+        key.set_sensitive(true);
+
+        let raw_base = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let trimmed = raw_base.trim().trim_end_matches('/').to_owned();
+        let base_url = reqwest::Url::parse(&trimmed).map_err(|e| Error::Config {
+            message: format!("the base URL `{trimmed}` is not a URL: {e}; use e.g. {DEFAULT_BASE_URL}"),
+            source: Some(Box::new(e)),
+        })?;
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.host_str().is_none() {
+            return Err(Error::config(format!(
+                "the base URL `{trimmed}` must be an http(s) URL with a host, e.g. {DEFAULT_BASE_URL}"
+            )));
+        }
+        if base_url.query().is_some() || base_url.fragment().is_some() {
+            return Err(Error::config(format!("the base URL `{trimmed}` must not have a query or fragment")));
+        }
+
+        let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
+        let stall = self.upload_stall_timeout.unwrap_or(Duration::from_secs(60));
+        let http = match self.http_client {
+            Some(client) => client,
+            None => {
+                let origin = base_url.origin();
+                reqwest::Client::builder()
+                    .user_agent(USER_AGENT)
+                    .connect_timeout(connect_timeout)
+                    .timeout(self.request_timeout.unwrap_or(Duration::from_secs(120)))
+                    // Follow redirects only within the API origin: the key must not leave it.
+                    .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                        if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                            attempt.stop()
+                        } else {
+                            attempt.follow()
+                        }
+                    }))
+                    .build()
+                    .map_err(|e| Error::Config { message: format!("cannot build the HTTP client: {e}"), source: Some(Box::new(e)) })?
+            }
+        };
+        let transfer = match self.transfer_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(connect_timeout)
+                // No total timeout: a large upload may take long. A stall fails it instead.
+                .read_timeout(stall)
+                .build()
+                .map_err(|e| Error::Config { message: format!("cannot build the HTTP client: {e}"), source: Some(Box::new(e)) })?,
+        };
+        let auth = ApiAuth { key, origin: base_url.clone() };
+        let api = generated::Client::new_with_client(base_url.as_str().trim_end_matches('/'), http, auth);
+        Ok(Client { api, transfer, base_url, upload_stall_timeout: stall })
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment: `DROMO_API_KEY` (required) and
+    /// `DROMO_BASE_URL` (optional, default [`DEFAULT_BASE_URL`]).
+    ///
+    /// ```no_run
+    /// let client = dromo_client::Client::from_env()?;
+    /// # Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Client, Error> {
+        let key = std::env::var(API_KEY_ENV).map_err(|_| {
+            Error::config("DROMO_API_KEY is not set: export the Backend license key from the Dromo dashboard")
+        })?;
+        let mut builder = Client::builder().api_key(key);
+        if let Ok(url) = std::env::var(BASE_URL_ENV) {
+            if !url.trim().is_empty() {
+                builder = builder.base_url(url);
+            }
+        }
+        builder.build()
+    }
+
+    /// The generated client: every operation of Dromo's API, with the key added.
+    ///
+    /// Its errors are progenitor's; the hand-written calls of this crate return [`Error`].
+    pub fn api(&self) -> &generated::Client {
+        &self.api
+    }
+
+    /// The API base URL, e.g. `https://app.dromo.io/api/v1`.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+
+    /// The HTTP client used for presigned URLs (uploads, result downloads): it never carries
+    /// the key.
+    pub(crate) fn transfer(&self) -> &reqwest::Client {
+        &self.transfer
+    }
+
+    /// The stall timeout of uploads and downloads.
+    pub(crate) fn stall_timeout(&self) -> Duration {
+        self.upload_stall_timeout
+    }
+
+    /// The context of a request about `resource`, for errors.
+    pub(crate) fn context(&self, resource: impl Into<String>) -> RequestContext {
+        let host = match (self.base_url.host_str(), self.base_url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => self.base_url.as_str().to_owned(),
+        };
+        RequestContext { host, resource: resource.into(), schema_id: None }
+    }
+}

@@ -1,0 +1,606 @@
+//! The crate's one error type, and the translation of HTTP failures into it.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A boxed error kept as the `source()` of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How many characters of an unreadable body an error keeps.
+pub const SNIPPET_CHARS: usize = 200;
+/// How many bytes of an error body are read at most (the rest is dropped unread).
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Everything that can go wrong when talking to Dromo.
+///
+/// `Display` is one line: what went wrong and what to do about it. The HTTP status, the
+/// server's messages and a truncated body stay available in the variant's fields (and through
+/// [`Error::status`] and [`Error::response`]); the underlying error is reachable with
+/// [`std::error::Error::source`].
+///
+/// ```
+/// use dromo_client::Error;
+///
+/// fn report(e: &Error) -> String {
+///     match e.status() {
+///         Some(status) if e.is_retryable() => format!("try again later ({status}): {e}"),
+///         _ => e.to_string(),
+///     }
+/// }
+/// # let _ = report;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client configuration is unusable (no key, a malformed base URL, TLS set-up failed).
+    #[error("invalid client configuration: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The request breaks Dromo's rules; nothing was sent.
+    #[error("invalid import request, nothing was sent: {violations}")]
+    InvalidRequest {
+        /// Every rule the request breaks.
+        violations: Violations,
+    },
+
+    /// Dromo rejected the API key (401 or 403).
+    #[error(
+        "Dromo rejected the API key (HTTP {}): use the Backend license key from the Dromo dashboard (Settings → License keys), not the frontend key{}",
+        .response.status, .response.said()
+    )]
+    Unauthorized {
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
+    /// Create answered 404: there is no saved schema with this id.
+    #[error(
+        "no saved schema with id `{schema_id}` (HTTP 404): check the id in the Dromo dashboard, or send an inline schema (`fields`) instead{}",
+        .response.said()
+    )]
+    SchemaNotFound {
+        /// The id that was sent.
+        schema_id: String,
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
+    /// A resource (import, schema, upload…) does not exist (404).
+    #[error("{resource} not found (HTTP 404): check the id, or whether it was deleted{}", .response.said())]
+    NotFound {
+        /// What was looked for, e.g. "headless import 94187d21-…".
+        resource: String,
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
+    /// Dromo refused the request's content (400 or 422), with its messages per field.
+    #[error("Dromo refused the request (HTTP {}): {}; fix these and send again", .response.status, .response.messages_or_snippet())]
+    Rejected {
+        /// What the server answered, messages per field included.
+        response: ApiResponse,
+    },
+
+    /// Too many requests (429).
+    #[error("rate limited by Dromo (HTTP 429): {}", .response.retry_hint())]
+    RateLimited {
+        /// What the server answered, `Retry-After` included.
+        response: ApiResponse,
+    },
+
+    /// Dromo failed (5xx): usually temporary.
+    #[error("Dromo had a server error (HTTP {}): {}; this is usually temporary, retry later", .response.status, .response.messages_or_snippet())]
+    Server {
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
+    /// Any other unsuccessful status.
+    #[error("Dromo answered HTTP {}: {}", .response.status, .response.messages_or_snippet())]
+    UnexpectedStatus {
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
+    /// A successful response whose body does not have the documented shape.
+    #[error("could not read Dromo's answer (HTTP {status}): at `{path}`: {message}; body starts `{snippet}`; please report this")]
+    Decode {
+        /// The HTTP status of the response.
+        status: u16,
+        /// Where in the JSON decoding failed (e.g. `results[3].status`); `.` for the root.
+        path: String,
+        /// The decoder's message.
+        message: String,
+        /// The first characters of the body.
+        snippet: String,
+        /// The decoder's error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The request never got an answer: connection refused, DNS failure, timeout, TLS…
+    #[error("could not reach {host}: {kind}; {}", .kind.advice())]
+    Connection {
+        /// The host (and port) the client tried to reach.
+        host: String,
+        /// What kind of failure.
+        kind: ConnectionFailure,
+        /// The transport's error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// Uploading the file to the presigned URL failed.
+    #[error("upload of {file} failed: {reason}")]
+    Upload {
+        /// The file (or source) being uploaded.
+        file: String,
+        /// What went wrong and what to do (S3's code and message included).
+        reason: String,
+        /// HTTP status of S3's answer, when there was one.
+        status: Option<u16>,
+        /// S3's error code (`AccessDenied`, `SignatureDoesNotMatch`, …), when there was one.
+        code: Option<String>,
+        /// Whether sending the same request again may succeed.
+        retryable: bool,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// Downloading the results failed.
+    #[error("download of the results of import {import_id} failed: {reason}")]
+    Download {
+        /// The import whose results were fetched.
+        import_id: String,
+        /// What went wrong and what to do.
+        reason: String,
+        /// HTTP status of the answer, when there was one.
+        status: Option<u16>,
+        /// Whether trying again may succeed.
+        retryable: bool,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// A local file could not be read.
+    #[error("cannot read {path}: {source}; check that the file exists and is readable")]
+    File {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// One step of a whole import (`import_file`, `import_rows`) failed.
+    #[error("{step} step of import{} failed: {source}", .import_id.as_deref().map(|id| format!(" {id}")).unwrap_or_default())]
+    Step {
+        /// Which step.
+        step: Step,
+        /// The import, once created.
+        import_id: Option<String>,
+        /// What went wrong in that step.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// The steps of a whole headless import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// `POST /headless/imports/`.
+    Create,
+    /// `PUT` of the file to the presigned URL.
+    Upload,
+    /// Polling the import's status.
+    Wait,
+    /// Fetching the result URL and downloading the rows.
+    Results,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Create => "create",
+            Step::Upload => "upload",
+            Step::Wait => "wait",
+            Step::Results => "results",
+        })
+    }
+}
+
+/// The kind of a transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionFailure {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing accepted the connection.
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// The connection broke while sending or receiving.
+    Broken,
+}
+
+impl ConnectionFailure {
+    fn advice(self) -> &'static str {
+        match self {
+            Self::Dns => "check the base URL's host name and your DNS",
+            Self::Refused => "check the base URL and that the server is up",
+            Self::Timeout => "the server or network is slow; retry, or raise the timeout",
+            Self::Tls => "check the base URL's scheme and the server's certificate",
+            Self::Broken => "the connection dropped; retry",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Dns => "DNS lookup failed",
+            Self::Refused => "connection refused",
+            Self::Timeout => "timed out",
+            Self::Tls => "TLS failure",
+            Self::Broken => "connection broken",
+        })
+    }
+}
+
+/// What the server answered to a failed request: nothing of it is lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// The server's messages: `("detail", …)` for `{"detail": …}`, one entry per field for a
+    /// Django REST field map (`{"initial_data": ["…"]}`), `("field.sub", …)` when nested.
+    pub messages: Vec<(String, String)>,
+    /// The body, truncated to [`SNIPPET_CHARS`] characters.
+    pub body: String,
+    /// Whether the body was JSON.
+    pub json: bool,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The `Retry-After` delay, if the server sent one (seconds or an HTTP date).
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiResponse {
+    /// Builds the record of a response from its status, headers and (possibly partial) body.
+    pub fn new(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Self {
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let mut messages = Vec::new();
+        if let Some(value) = &parsed {
+            collect_messages(value, "", &mut messages);
+        }
+        Self {
+            status,
+            messages,
+            body: snippet(body),
+            json: parsed.is_some(),
+            content_type,
+            retry_after,
+        }
+    }
+
+    /// The server's messages on one line, `field: message; …`, or the body's first characters
+    /// when it is not a JSON error (an HTML page from a proxy, say).
+    pub fn messages_or_snippet(&self) -> String {
+        if !self.messages.is_empty() {
+            return self
+                .messages
+                .iter()
+                .map(|(field, msg)| if field == "detail" || field.is_empty() { msg.clone() } else { format!("{field}: {msg}") })
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        if self.body.is_empty() {
+            return "empty body".to_owned();
+        }
+        let kind = if self.json {
+            "body".to_owned()
+        } else {
+            format!("non-JSON body ({})", self.content_type.as_deref().unwrap_or("no content type"))
+        };
+        format!("{kind} `{}`", self.body)
+    }
+
+    /// `": server said …"` for messages appended to a sentence, or nothing.
+    fn said(&self) -> String {
+        let text = self.messages_or_snippet();
+        if text == "empty body" {
+            String::new()
+        } else {
+            format!(" (server said: {text})")
+        }
+    }
+
+    fn retry_hint(&self) -> String {
+        match self.retry_after {
+            Some(d) => format!("retry after {} s (Retry-After); Dromo allows 20 creates per minute and 12 status polls per minute per import", d.as_secs()),
+            None => "slow down and retry; Dromo allows 20 creates per minute and 12 status polls per minute per import".to_owned(),
+        }
+    }
+}
+
+fn collect_messages(value: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => out.push((if prefix.is_empty() { "detail".into() } else { prefix.to_owned() }, s.clone())),
+        Value::Array(items) => items.iter().for_each(|v| collect_messages(v, prefix, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                collect_messages(v, &key, out);
+            }
+        }
+        other => out.push((if prefix.is_empty() { "detail".into() } else { prefix.to_owned() }, other.to_string())),
+    }
+}
+
+/// Parses `Retry-After`: delta-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The first [`SNIPPET_CHARS`] characters of a body, lossily decoded, on one line.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text
+        .chars()
+        .take(SNIPPET_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > SNIPPET_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+impl Error {
+    /// The HTTP status of the answer behind this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { response }
+            | Self::SchemaNotFound { response, .. }
+            | Self::NotFound { response, .. }
+            | Self::Rejected { response }
+            | Self::RateLimited { response }
+            | Self::Server { response }
+            | Self::UnexpectedStatus { response } => Some(response.status),
+            Self::Decode { status, .. } => Some(*status),
+            Self::Upload { status, .. } | Self::Download { status, .. } => *status,
+            Self::Step { source, .. } => source.status(),
+            Self::Config { .. } | Self::InvalidRequest { .. } | Self::Connection { .. } | Self::File { .. } => None,
+        }
+    }
+
+    /// The server's answer behind this error, if there was one.
+    pub fn response(&self) -> Option<&ApiResponse> {
+        match self {
+            Self::Unauthorized { response }
+            | Self::SchemaNotFound { response, .. }
+            | Self::NotFound { response, .. }
+            | Self::Rejected { response }
+            | Self::RateLimited { response }
+            | Self::Server { response }
+            | Self::UnexpectedStatus { response } => Some(response),
+            Self::Step { source, .. } => source.response(),
+            _ => None,
+        }
+    }
+
+    /// Whether sending the same request again later may succeed (rate limits, server errors,
+    /// timeouts, dropped connections).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::RateLimited { .. } | Self::Server { .. } => true,
+            Self::Connection { kind, .. } => {
+                matches!(kind, ConnectionFailure::Timeout | ConnectionFailure::Broken | ConnectionFailure::Refused)
+            }
+            Self::Upload { retryable, .. } | Self::Download { retryable, .. } => *retryable,
+            Self::Step { source, .. } => source.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before retrying, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.response().and_then(|r| r.retry_after)
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::Config { message: message.into(), source: None }
+    }
+
+    /// Classifies a transport error (no HTTP answer) by what failed, for `host`.
+    pub(crate) fn connection(host: &str, error: reqwest::Error) -> Self {
+        let kind = classify_transport(&error);
+        Self::Connection { host: host.to_owned(), kind, source: Box::new(error) }
+    }
+
+    /// Classifies an unsuccessful answer by status.
+    pub(crate) fn from_response(response: ApiResponse, context: &RequestContext) -> Self {
+        match response.status {
+            401 | 403 => Self::Unauthorized { response },
+            404 => match &context.schema_id {
+                Some(schema_id) => Self::SchemaNotFound { schema_id: schema_id.clone(), response },
+                None => Self::NotFound { resource: context.resource.clone(), response },
+            },
+            400 | 422 => Self::Rejected { response },
+            429 => Self::RateLimited { response },
+            500..=599 => Self::Server { response },
+            _ => Self::UnexpectedStatus { response },
+        }
+    }
+}
+
+/// Finds the kind of a transport failure by walking the error's sources.
+pub(crate) fn classify_transport(error: &reqwest::Error) -> ConnectionFailure {
+    if error.is_timeout() {
+        return ConnectionFailure::Timeout;
+    }
+    let mut text = String::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return ConnectionFailure::Refused,
+                std::io::ErrorKind::TimedOut => return ConnectionFailure::Timeout,
+                _ => {}
+            }
+        }
+        text.push_str(&e.to_string().to_lowercase());
+        text.push(' ');
+        source = e.source();
+    }
+    if text.contains("dns") || text.contains("failed to lookup") || text.contains("name or service not known") || text.contains("resolve") {
+        ConnectionFailure::Dns
+    } else if text.contains("refused") {
+        ConnectionFailure::Refused
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        ConnectionFailure::Tls
+    } else if text.contains("timed out") || text.contains("timeout") {
+        ConnectionFailure::Timeout
+    } else {
+        ConnectionFailure::Broken
+    }
+}
+
+/// What a request was about, so errors can name it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestContext {
+    /// The API host, for connection errors.
+    pub host: String,
+    /// What the request addressed, e.g. "headless import 1234".
+    pub resource: String,
+    /// The saved schema id a create sent, so a 404 names it.
+    pub schema_id: Option<String>,
+}
+
+/// Every rule a request breaks, each naming the field and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Violations(pub Vec<Violation>);
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Violation {
+    /// The field, e.g. `fields[2].key`.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Violation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem{}: ", self.0.len(), if self.0.len() == 1 { "" } else { "s" })?;
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "`{}` {}", v.field, v.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a JSON body into `T`, reporting the JSON path where decoding failed.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        Error::Decode { status, path, message: inner.to_string(), snippet: snippet(body), source: Box::new(inner) }
+    })
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of a response body.
+pub(crate) async fn read_limited(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ERROR_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
+}
+
+/// Turns progenitor's error for an operation returning `T` into ours.
+pub(crate) async fn from_progenitor<T, E>(error: progenitor_client::Error<E>, context: &RequestContext) -> Error
+where
+    T: serde::de::DeserializeOwned,
+    E: fmt::Debug,
+{
+    use progenitor_client::Error as P;
+    match error {
+        P::CommunicationError(e) | P::ResponseBodyError(e) => Error::connection(&context.host, e),
+        P::ErrorResponse(response) => {
+            // A documented error status without a documented body: progenitor did not read it.
+            let record = ApiResponse::new(response.status().as_u16(), response.headers(), b"");
+            Error::from_response(record, context)
+        }
+        P::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_limited(response).await;
+            let record = ApiResponse::new(status, &headers, &body);
+            if (200..300).contains(&status) {
+                // A success status progenitor did not expect: decode it for the path anyway.
+                match decode_json::<T>(status, &body) {
+                    Err(e) => e,
+                    Ok(_) => Error::UnexpectedStatus { response: record },
+                }
+            } else {
+                Error::from_response(record, context)
+            }
+        }
+        P::InvalidResponsePayload(bytes, json_error) => match decode_json::<T>(200, &bytes) {
+            Err(e) => e,
+            Ok(_) => Error::Decode {
+                status: 200,
+                path: ".".into(),
+                message: json_error.to_string(),
+                snippet: snippet(&bytes),
+                source: Box::new(json_error),
+            },
+        },
+        P::InvalidRequest(message) => Error::InvalidRequest { violations: Violations(vec![Violation::new("request", message)]) },
+        other => Error::Config { message: format!("the request could not be made: {other}"), source: None },
+    }
+}
