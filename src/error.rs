@@ -124,6 +124,19 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// A URL Dromo sent (a presigned upload or download URL) is unusable. The message never
+    /// contains the URL's query (its signature).
+    #[error("Dromo sent an unusable {what}: {reason}; please report this")]
+    BadUrl {
+        /// Which URL, e.g. "presigned URL".
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+        /// The parser's error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// The request never got an answer: connection refused, DNS failure, timeout, TLS…
     #[error("could not reach {host}: {kind}; {}", .kind.advice())]
     Connection {
@@ -397,7 +410,11 @@ impl Error {
             Self::Decode { status, .. } => Some(*status),
             Self::Upload { status, .. } | Self::Download { status, .. } => *status,
             Self::Step { source, .. } => source.status(),
-            Self::Config { .. } | Self::InvalidRequest { .. } | Self::Connection { .. } | Self::File { .. } => None,
+            Self::Config { .. }
+            | Self::InvalidRequest { .. }
+            | Self::BadUrl { .. }
+            | Self::Connection { .. }
+            | Self::File { .. } => None,
         }
     }
 
