@@ -22,7 +22,11 @@ fn main() -> ExitCode {
     };
     let code = match codegen::generate(&spec) {
         Ok(code) => code,
-        Err(e) => return fail(&format!("cannot generate the client from openapi.json: {e}")),
+        Err(e) => {
+            return fail(&format!(
+                "cannot generate the client from openapi.json: {e}"
+            ))
+        }
     };
     let Some(out_dir) = std::env::var_os("OUT_DIR") else {
         return fail("OUT_DIR is not set: build.rs must run under cargo");

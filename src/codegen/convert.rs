@@ -22,14 +22,21 @@ pub struct ConvertError {
 
 impl fmt::Display for ConvertError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot convert `{}` to OpenAPI 3.0: {}", self.pointer, self.message)
+        write!(
+            f,
+            "cannot convert `{}` to OpenAPI 3.0: {}",
+            self.pointer, self.message
+        )
     }
 }
 
 impl std::error::Error for ConvertError {}
 
 fn err<T>(pointer: &str, message: impl Into<String>) -> Result<T, ConvertError> {
-    Err(ConvertError { pointer: pointer.to_owned(), message: message.into() })
+    Err(ConvertError {
+        pointer: pointer.to_owned(),
+        message: message.into(),
+    })
 }
 
 /// Escapes one reference token of a JSON pointer (RFC 6901).
@@ -64,8 +71,15 @@ pub const UNSUPPORTED_KEYWORDS: &[&str] = &[
 ];
 
 /// Annotation keywords that may stand beside a `$ref` without changing what it validates.
-const REF_ANNOTATIONS: &[&str] =
-    &["description", "summary", "title", "example", "readOnly", "writeOnly", "deprecated"];
+const REF_ANNOTATIONS: &[&str] = &[
+    "description",
+    "summary",
+    "title",
+    "example",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+];
 
 /// Converts an OpenAPI 3.1 document (or a 3.0 one, which passes through unchanged) to 3.0.3,
 /// in place.
@@ -76,13 +90,21 @@ pub fn to_openapi30(doc: &mut Value) -> Result<(), ConvertError> {
     let version = match root.get("openapi") {
         Some(Value::String(v)) => v.clone(),
         Some(_) => return err("/openapi", "`openapi` is not a string"),
-        None => return err("/openapi", "no `openapi` version field: not an OpenAPI document"),
+        None => {
+            return err(
+                "/openapi",
+                "no `openapi` version field: not an OpenAPI document",
+            )
+        }
     };
     if version.starts_with("3.0.") {
         return Ok(());
     }
     if !version.starts_with("3.1.") {
-        return err("/openapi", format!("unsupported OpenAPI version {version:?} (3.0 and 3.1 are)"));
+        return err(
+            "/openapi",
+            format!("unsupported OpenAPI version {version:?} (3.0 and 3.1 are)"),
+        );
     }
     root.insert("openapi".into(), Value::String("3.0.3".into()));
 
@@ -106,7 +128,10 @@ pub fn to_openapi30(doc: &mut Value) -> Result<(), ConvertError> {
     }
     if let Some(Value::Object(components)) = root.get("components") {
         if components.contains_key("pathItems") {
-            return err("/components/pathItems", "path item components have no 3.0 equivalent");
+            return err(
+                "/components/pathItems",
+                "path item components have no 3.0 equivalent",
+            );
         }
     }
 
@@ -150,7 +175,9 @@ fn walk_document(value: &mut Value, pointer: &str, key: &str) -> Result<(), Conv
 
 /// True for a schema that allows only `null` (`{"type": "null"}`, possibly annotated).
 fn is_null_schema(schema: &Value) -> bool {
-    let Some(map) = schema.as_object() else { return false };
+    let Some(map) = schema.as_object() else {
+        return false;
+    };
     let null_type = match map.get("type") {
         Some(Value::String(t)) => t == "null",
         Some(Value::Array(ts)) => ts.len() == 1 && ts[0] == "null",
@@ -158,7 +185,9 @@ fn is_null_schema(schema: &Value) -> bool {
     };
     let const_null = map.get("const") == Some(&Value::Null) && !map.contains_key("type");
     (null_type || const_null)
-        && map.keys().all(|k| matches!(k.as_str(), "type" | "const" | "description" | "title"))
+        && map
+            .keys()
+            .all(|k| matches!(k.as_str(), "type" | "const" | "description" | "title"))
 }
 
 /// Converts one schema and, recursively, its subschemas.
@@ -176,7 +205,10 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
 
     for keyword in UNSUPPORTED_KEYWORDS {
         if map.contains_key(*keyword) {
-            return err(&child(pointer, keyword), "JSON Schema keyword without 3.0 equivalent");
+            return err(
+                &child(pointer, keyword),
+                "JSON Schema keyword without 3.0 equivalent",
+            );
         }
     }
 
@@ -190,7 +222,10 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
                 nullable = true;
             }
             if alternatives.is_empty() {
-                return err(&child(pointer, keyword), "only null alternatives: a schema that allows only null has no 3.0 equivalent");
+                return err(
+                    &child(pointer, keyword),
+                    "only null alternatives: a schema that allows only null has no 3.0 equivalent",
+                );
             }
         }
     }
@@ -207,7 +242,9 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
     for keyword in ["allOf", "oneOf", "anyOf"] {
         if let Some(value) = map.get_mut(keyword) {
             let p = child(pointer, keyword);
-            let Value::Array(subs) = value else { return err(&p, "must be an array of schemas") };
+            let Value::Array(subs) = value else {
+                return err(&p, "must be an array of schemas");
+            };
             for (i, sub) in subs.iter_mut().enumerate() {
                 convert_schema(sub, &child(&p, &i.to_string()))?;
             }
@@ -215,7 +252,10 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
     }
     if let Some(items) = map.get_mut("items") {
         if items.is_array() {
-            return err(&child(pointer, "items"), "tuple `items` (an array of schemas) has no 3.0 equivalent");
+            return err(
+                &child(pointer, "items"),
+                "tuple `items` (an array of schemas) has no 3.0 equivalent",
+            );
         }
         convert_schema(items, &child(pointer, "items"))?;
     }
@@ -236,31 +276,49 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
             match t.as_str() {
                 Some("null") => nullable = true,
                 Some(name) => names.push(name.to_owned()),
-                None => return err(&child(pointer, "type"), "type array entries must be strings"),
+                None => {
+                    return err(
+                        &child(pointer, "type"),
+                        "type array entries must be strings",
+                    )
+                }
             }
         }
         match names.len() {
-            0 => return err(&child(pointer, "type"), "a schema that allows only null has no 3.0 equivalent"),
+            0 => {
+                return err(
+                    &child(pointer, "type"),
+                    "a schema that allows only null has no 3.0 equivalent",
+                )
+            }
             1 => {
                 map.insert("type".into(), Value::String(names.remove(0)));
             }
             _ => {
                 map.remove("type");
-                let alternatives =
-                    names.into_iter().map(|n| serde_json::json!({ "type": n })).collect();
+                let alternatives = names
+                    .into_iter()
+                    .map(|n| serde_json::json!({ "type": n }))
+                    .collect();
                 map.insert("anyOf".into(), Value::Array(alternatives));
             }
         }
     }
     // Rule: a lone `type: "null"` cannot be expressed (it only exists as an alternative).
     if map.get("type") == Some(&Value::String("null".into())) {
-        return err(&child(pointer, "type"), "a schema that allows only null has no 3.0 equivalent");
+        return err(
+            &child(pointer, "type"),
+            "a schema that allows only null has no 3.0 equivalent",
+        );
     }
 
     // Rule: `const` → one-value `enum` (progenitor drops `const` silently).
     if let Some(value) = map.remove("const") {
         if value.is_null() {
-            return err(&child(pointer, "const"), "`const: null` has no 3.0 equivalent");
+            return err(
+                &child(pointer, "const"),
+                "`const: null` has no 3.0 equivalent",
+            );
         }
         if map.contains_key("enum") {
             return err(&child(pointer, "const"), "`const` beside `enum`");
@@ -276,17 +334,28 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
                     map.insert("example".into(), list.remove(0));
                 }
             }
-            _ => return err(&child(pointer, "examples"), "`examples` in a schema must be an array"),
+            _ => {
+                return err(
+                    &child(pointer, "examples"),
+                    "`examples` in a schema must be an array",
+                )
+            }
         }
     }
 
     // Rule: numeric exclusive bounds → `minimum`/`maximum` + boolean `exclusive*`.
-    for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (exclusive, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(value) = map.get(exclusive) {
             if value.is_number() {
                 let value = value.clone();
                 if map.contains_key(bound) {
-                    return err(&child(pointer, exclusive), format!("numeric `{exclusive}` beside `{bound}`"));
+                    return err(
+                        &child(pointer, exclusive),
+                        format!("numeric `{exclusive}` beside `{bound}`"),
+                    );
                 }
                 map.insert(bound.into(), value);
                 map.insert(exclusive.into(), Value::Bool(true));
@@ -303,15 +372,23 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
         if !single {
             continue;
         }
-        let Some(Value::Array(mut alternatives)) = map.remove(keyword) else { continue };
+        let Some(Value::Array(mut alternatives)) = map.remove(keyword) else {
+            continue;
+        };
         let Some(Value::Object(alternative)) = alternatives.pop() else {
             return err(&child(pointer, keyword), "alternative is not an object");
         };
         if alternative.contains_key("$ref") {
             if map.contains_key("allOf") {
-                return err(&child(pointer, keyword), "`$ref` alternative beside `allOf`");
+                return err(
+                    &child(pointer, keyword),
+                    "`$ref` alternative beside `allOf`",
+                );
             }
-            map.insert("allOf".into(), Value::Array(vec![Value::Object(alternative)]));
+            map.insert(
+                "allOf".into(),
+                Value::Array(vec![Value::Object(alternative)]),
+            );
         } else {
             for (k, v) in alternative {
                 match map.get(&k) {
@@ -322,7 +399,10 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
                     Some(existing) if existing == &v => {}
                     Some(_) if REF_ANNOTATIONS.contains(&k.as_str()) => {}
                     Some(_) => {
-                        return err(&child(pointer, keyword), format!("alternative's `{k}` conflicts with the parent's"));
+                        return err(
+                            &child(pointer, keyword),
+                            format!("alternative's `{k}` conflicts with the parent's"),
+                        );
                     }
                 }
             }
@@ -336,7 +416,9 @@ pub fn convert_schema(schema: &mut Value, pointer: &str) -> Result<(), ConvertEr
     // Rule: `$ref` beside non-annotation keywords (3.0 ignores a `$ref`'s siblings, so
     // `nullable` would be lost): wrap it as `allOf: [$ref]`.
     if map.contains_key("$ref")
-        && map.keys().any(|k| k != "$ref" && !REF_ANNOTATIONS.contains(&k.as_str()))
+        && map
+            .keys()
+            .any(|k| k != "$ref" && !REF_ANNOTATIONS.contains(&k.as_str()))
     {
         if map.contains_key("allOf") {
             return err(&child(pointer, "$ref"), "`$ref` beside `allOf`");
@@ -390,14 +472,18 @@ fn visit(value: &Value, pointer: &str, parent_key: &str, found: &mut Vec<String>
                     }
                 }
                 if map.contains_key("$ref")
-                    && map.keys().any(|k| k != "$ref" && !REF_ANNOTATIONS.contains(&k.as_str()))
+                    && map
+                        .keys()
+                        .any(|k| k != "$ref" && !REF_ANNOTATIONS.contains(&k.as_str()))
                 {
                     found.push(child(pointer, "$ref"));
                 }
             }
             for (k, v) in map {
                 // Example and default values are data, not schemas.
-                if parent_key != "properties" && matches!(k.as_str(), "example" | "default" | "enum") {
+                if parent_key != "properties"
+                    && matches!(k.as_str(), "example" | "default" | "enum")
+                {
                     continue;
                 }
                 visit(v, &child(pointer, k), k, found);

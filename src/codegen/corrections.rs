@@ -64,11 +64,16 @@ pub fn replacements() -> Vec<(&'static str, &'static str, Vec<progenitor::TypeIm
 }
 
 fn missing(correction: &'static str, pointer: &str, message: &str) -> CorrectionError {
-    CorrectionError { correction, pointer: pointer.to_owned(), message: message.to_owned() }
+    CorrectionError {
+        correction,
+        pointer: pointer.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 fn schemas_mut(doc: &mut Value) -> Option<&mut Map<String, Value>> {
-    doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut)
+    doc.pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
 }
 
 /// Fact: Dromo's quickstart documents the status sequence `AWAITING_UPLOAD → PENDING → RUNNING →
@@ -90,7 +95,11 @@ fn import_status_is_open(doc: &mut Value) -> Result<(), CorrectionError> {
         .and_then(Value::as_array_mut)
         .ok_or_else(|| missing(NAME, pointer, "the status is no longer an enum"))?;
     if values.iter().any(|v| v == "PENDING") {
-        return Err(missing(NAME, pointer, "upstream now lists PENDING: drop this part"));
+        return Err(missing(
+            NAME,
+            pointer,
+            "upstream now lists PENDING: drop this part",
+        ));
     }
     values.insert(1, json!("PENDING"));
     if let Some(map) = hoisted.as_object_mut() {
@@ -179,9 +188,13 @@ fn for_each_response_schema(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, 
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
             for op in item.values_mut().filter_map(Value::as_object_mut) {
-                let Some(Value::Object(responses)) = op.get_mut("responses") else { continue };
+                let Some(Value::Object(responses)) = op.get_mut("responses") else {
+                    continue;
+                };
                 for response in responses.values_mut() {
-                    let Some(Value::Object(content)) = response.get_mut("content") else { continue };
+                    let Some(Value::Object(content)) = response.get_mut("content") else {
+                        continue;
+                    };
                     for media in content.values_mut() {
                         if let Some(schema) = media.get_mut("schema") {
                             for_each_schema(schema, f);
@@ -204,9 +217,13 @@ fn response_enums_are_open(doc: &mut Value) -> Result<(), CorrectionError> {
         if !is_string {
             return;
         }
-        let Some(Value::Array(values)) = schema.remove("enum") else { return };
-        let known: Vec<String> =
-            values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
+        let Some(Value::Array(values)) = schema.remove("enum") else {
+            return;
+        };
+        let known: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
         let note = format!("Known values: {} (others may appear).", known.join(", "));
         let description = match schema.get("description").and_then(Value::as_str) {
             Some(d) => format!("{d} {note}"),
@@ -224,8 +241,12 @@ fn is_field_definition(schema: &Map<String, Value>) -> bool {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    ["key", "label", "type"].iter().all(|k| required.contains(k))
-        && schema.get("properties").is_some_and(|p| p.get("alternateMatches").is_some())
+    ["key", "label", "type"]
+        .iter()
+        .all(|k| required.contains(k))
+        && schema
+            .get("properties")
+            .is_some_and(|p| p.get("alternateMatches").is_some())
 }
 
 /// Fact: select and multi-select fields need `selectOptions` (`[{label, value,
@@ -253,7 +274,9 @@ fn fields_carry_select_options(doc: &mut Value) -> Result<(), CorrectionError> {
             for_each_schema(schema, &mut |s| {
                 if is_field_definition(s) {
                     if let Some(Value::Object(props)) = s.get_mut("properties") {
-                        props.entry("selectOptions").or_insert_with(|| option.clone());
+                        props
+                            .entry("selectOptions")
+                            .or_insert_with(|| option.clone());
                         count += 1;
                     }
                 }
@@ -261,14 +284,20 @@ fn fields_carry_select_options(doc: &mut Value) -> Result<(), CorrectionError> {
         }
     }
     if count == 0 {
-        return Err(missing("fields_carry_select_options", "/components/schemas", "no field definitions found"));
+        return Err(missing(
+            "fields_carry_select_options",
+            "/components/schemas",
+            "no field definitions found",
+        ));
     }
     Ok(())
 }
 
 /// Is this schema Dromo's settings object?
 fn is_settings(schema: &Map<String, Value>) -> bool {
-    schema.get("properties").is_some_and(|p| p.get("importIdentifier").is_some() && p.get("invalidDataBehavior").is_some())
+    schema.get("properties").is_some_and(|p| {
+        p.get("importIdentifier").is_some() && p.get("invalidDataBehavior").is_some()
+    })
 }
 
 /// Fact: `DeveloperSettingsSchema.json` (Dromo's precise settings schema) lists settings the
@@ -292,7 +321,9 @@ fn settings_accept_documented_keys(doc: &mut Value) -> Result<(), CorrectionErro
         "version": { "type": "string" },
         "alternateDomain": { "type": "string", "nullable": true }
     });
-    let Value::Object(documented) = documented else { return Ok(()) };
+    let Value::Object(documented) = documented else {
+        return Ok(());
+    };
     let mut count = 0;
     if let Some(schemas) = schemas_mut(doc) {
         for schema in schemas.values_mut() {
@@ -310,7 +341,11 @@ fn settings_accept_documented_keys(doc: &mut Value) -> Result<(), CorrectionErro
         }
     }
     if count == 0 {
-        return Err(missing("settings_accept_documented_keys", "/components/schemas", "no settings object found"));
+        return Err(missing(
+            "settings_accept_documented_keys",
+            "/components/schemas",
+            "no settings object found",
+        ));
     }
     Ok(())
 }
@@ -324,7 +359,10 @@ fn settings_accept_documented_keys(doc: &mut Value) -> Result<(), CorrectionErro
 fn unknown_fields_are_tolerated(doc: &mut Value) -> Result<(), CorrectionError> {
     for_each_response_schema(doc, &mut |schema| {
         if schema.contains_key("properties")
-            && matches!(schema.get("additionalProperties"), None | Some(Value::Bool(false)))
+            && matches!(
+                schema.get("additionalProperties"),
+                None | Some(Value::Bool(false))
+            )
         {
             schema.insert("additionalProperties".into(), json!({}));
         }
@@ -341,7 +379,9 @@ fn unknown_fields_are_tolerated(doc: &mut Value) -> Result<(), CorrectionError> 
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
             for op in item.values_mut().filter_map(Value::as_object_mut) {
-                if let Some(Value::Object(content)) = op.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
+                if let Some(Value::Object(content)) =
+                    op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
+                {
                     for media in content.values_mut() {
                         if let Some(schema) = media.get_mut("schema") {
                             for_each_schema(schema, &mut |s| {
@@ -372,7 +412,10 @@ fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
         .ok_or_else(|| missing(NAME, pointer, "the list operation has no parameters"))?;
     let mut count = 0;
     for param in params {
-        let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = param
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if matches!(name, "offset" | "limit") {
             if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.insert("type".into(), json!("integer"));

@@ -33,7 +33,10 @@ impl fmt::Display for CodegenError {
             Self::Json(e) => write!(f, "the spec is not valid JSON: {e}"),
             Self::Convert(e) => write!(f, "{e}"),
             Self::Correction(e) => write!(f, "{e}"),
-            Self::Parse(e) => write!(f, "the converted spec is not a valid OpenAPI 3.0 document: {e}"),
+            Self::Parse(e) => write!(
+                f,
+                "the converted spec is not a valid OpenAPI 3.0 document: {e}"
+            ),
             Self::Generate(e) => write!(f, "progenitor could not generate the client: {e}"),
             Self::Format(e) => write!(f, "the generated code does not parse as Rust: {e}"),
         }
@@ -44,7 +47,8 @@ impl std::error::Error for CodegenError {}
 
 /// Converts the spec to 3.0 and applies our corrections: the document progenitor sees.
 pub fn prepare(spec: &[u8]) -> Result<Value, CodegenError> {
-    let mut doc: Value = serde_json::from_slice(spec).map_err(|e| CodegenError::Json(e.to_string()))?;
+    let mut doc: Value =
+        serde_json::from_slice(spec).map_err(|e| CodegenError::Json(e.to_string()))?;
     convert::to_openapi30(&mut doc).map_err(CodegenError::Convert)?;
     corrections::apply(&mut doc).map_err(CodegenError::Correction)?;
     Ok(doc)
@@ -75,7 +79,9 @@ pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
     // error that names the problem instead of aborting the build with a backtrace.
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.generate_tokens(&openapi)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(&openapi)
+    }));
     std::panic::set_hook(previous_hook);
     let tokens = match result {
         Ok(Ok(tokens)) => tokens,
@@ -86,7 +92,9 @@ pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            return Err(CodegenError::Generate(format!("progenitor panicked: {message}")));
+            return Err(CodegenError::Generate(format!(
+                "progenitor panicked: {message}"
+            )));
         }
     };
     let file = syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
