@@ -39,3 +39,5 @@ pub mod generated {
 
 /// The generated request and response types, re-exported.
 pub use generated::types;
+#[cfg(feature = "stand-in")]
+pub mod stand_in;

@@ -1,0 +1,472 @@
+//! A local stand-in of Dromo's backend API, for tests and offline development.
+//!
+//! [`StandIn`] runs an HTTP server on `127.0.0.1` (a free port) that answers the headless import
+//! operations the way Dromo documents them, including the presigned S3 URLs for the upload and
+//! for the results, which it serves itself:
+//!
+//! | Request | Answer |
+//! | --- | --- |
+//! | `POST /api/v1/headless/imports/` | 201, `AWAITING_UPLOAD` (file) or `PENDING` (`initial_data`) |
+//! | `PUT` the `upload` URL | 200 with an `ETag`; the import becomes `PENDING` |
+//! | `GET /api/v1/headless/imports/{id}/` | the import; each poll moves it `PENDING → RUNNING → outcome` |
+//! | `GET /api/v1/headless/imports/{id}/url/` | `{"presigned_url": ...}` once `SUCCESSFUL` |
+//! | `GET` the `presigned_url` | the cleaned rows: a JSON array of objects keyed by field key |
+//! | `DELETE /api/v1/headless/imports/{id}/` | 204 |
+//! | `GET /api/v1/headless/imports/?offset&limit` | a DRF page `{count, next, previous, results}` |
+//!
+//! Its errors have Dromo's shapes: DRF JSON (`{"detail": ...}` or field maps) on the API, S3 XML
+//! on the presigned URLs. The API wants the key of [`StandIn::api_key`] in the
+//! `X-Dromo-License-Key` header; the S3 URLs want none (and record whatever they get, so a test
+//! can check that a client never sends its key to S3, see [`StandIn::requests`]).
+//!
+//! Uploads stream to a temporary file and results stream from one, so memory stays flat whatever
+//! the size of the file. The stand-in parses CSV and TSV files: each header is matched to a field
+//! key, label or `alternateMatches` entry (case-insensitively), and every row becomes an object
+//! with every field key (empty string where the file had no column for it). XLS/XLSX files make
+//! the import `FAILED`, as the stand-in cannot read them.
+//!
+//! ```
+//! use dromo_client::stand_in::StandIn;
+//! use serde_json::json;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = StandIn::start().await?;
+//! let http = reqwest::Client::new();
+//! let created: serde_json::Value = http
+//!     .post(format!("{}/headless/imports/", server.base_url()))
+//!     .header("X-Dromo-License-Key", server.api_key())
+//!     .json(&json!({
+//!         "fields": [{"key": "email", "label": "Email", "type": "email"}],
+//!         "original_filename": "people.csv",
+//!     }))
+//!     .send()
+//!     .await?
+//!     .error_for_status()?
+//!     .json()
+//!     .await?;
+//! assert_eq!(created["status"], "AWAITING_UPLOAD");
+//! let upload = created["upload"].as_str().ok_or("no upload URL")?;
+//! http.put(upload).body("Email\nada@example.com\n").send().await?.error_for_status()?;
+//! let id = created["id"].as_str().ok_or("no id")?;
+//! assert_eq!(server.import_status(id).as_deref(), Some("PENDING"));
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod process;
+mod s3;
+mod state;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use self::state::State;
+
+/// The key the stand-in accepts unless [`StandInBuilder::api_key`] says otherwise.
+pub const DEFAULT_API_KEY: &str = "stand-in-backend-key";
+
+/// How long presigned URLs stay valid unless [`StandInBuilder::upload_url_ttl`] says otherwise:
+/// 30 minutes, as Dromo documents for the upload URL.
+pub const DEFAULT_UPLOAD_URL_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// How a stand-in import ends once it has been processed.
+///
+/// ```
+/// use dromo_client::stand_in::Outcome;
+///
+/// assert_eq!(Outcome::default(), Outcome::Successful);
+/// assert_eq!(Outcome::NeedsReview.as_str(), "NEEDS_REVIEW");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The rows are ready: `SUCCESSFUL`, with `result_metadata: {"num_rows": N}`.
+    #[default]
+    Successful,
+    /// A person must look at the data: `NEEDS_REVIEW`, with a `review_url`. The rows are
+    /// processed but their URL is refused until [`StandIn::complete_review`] is called.
+    NeedsReview,
+    /// `FAILED`, with `import_errors: [{"message": ...}]` and no `review_url`.
+    Failed,
+}
+
+impl Outcome {
+    /// The status string Dromo uses for this outcome.
+    ///
+    /// ```
+    /// assert_eq!(dromo_client::stand_in::Outcome::Failed.as_str(), "FAILED");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Successful => "SUCCESSFUL",
+            Outcome::NeedsReview => "NEEDS_REVIEW",
+            Outcome::Failed => "FAILED",
+        }
+    }
+}
+
+/// One request the stand-in received, API or S3, as [`StandIn::requests`] returns it.
+///
+/// The path has no query string, so no presigned signatures end up in test output.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = dromo_client::stand_in::StandIn::start().await?;
+/// reqwest::get(format!("{}/headless/imports/", server.base_url())).await?;
+/// let seen = server.requests();
+/// assert_eq!(seen[0].method, "GET");
+/// assert_eq!(seen[0].path, "/api/v1/headless/imports/");
+/// assert_eq!(seen[0].status, 401);
+/// assert_eq!(seen[0].header("x-dromo-license-key"), None);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The HTTP method, e.g. `"PUT"`.
+    pub method: String,
+    /// The path without the query string, e.g. `"/api/v1/headless/imports/"`.
+    pub path: String,
+    /// Every header as received: names lowercased, values as text (invalid UTF-8 replaced).
+    pub headers: Vec<(String, String)>,
+    /// How many body bytes the stand-in read (0 for requests whose body it does not read).
+    pub body_len: u64,
+    /// The status code the stand-in answered.
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (give it in lowercase), if the request had it.
+    ///
+    /// See [`RecordedRequest`] for an example.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The settings of a stand-in before it starts; see [`StandIn::builder`].
+///
+/// ```
+/// use dromo_client::stand_in::{Outcome, StandIn};
+/// use std::time::Duration;
+///
+/// # #[tokio::main] async fn main() -> std::io::Result<()> {
+/// let server = StandIn::builder()
+///     .api_key("my-test-key")
+///     .outcome(Outcome::NeedsReview)
+///     .polls_per_step(2)
+///     .upload_url_ttl(Duration::from_secs(60))
+///     .rate_limit_first_polls(1, 5)
+///     .start()
+///     .await?;
+/// assert_eq!(server.api_key(), "my-test-key");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct StandInBuilder {
+    config: Config,
+    outcome: Outcome,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) api_key: String,
+    pub(crate) polls_per_step: u32,
+    pub(crate) url_ttl: Duration,
+    pub(crate) throttled_polls: u32,
+    pub(crate) retry_after_secs: u64,
+}
+
+impl Default for StandInBuilder {
+    fn default() -> Self {
+        StandInBuilder {
+            config: Config {
+                api_key: DEFAULT_API_KEY.to_owned(),
+                polls_per_step: 1,
+                url_ttl: DEFAULT_UPLOAD_URL_TTL,
+                throttled_polls: 0,
+                retry_after_secs: 0,
+            },
+            outcome: Outcome::Successful,
+        }
+    }
+}
+
+impl StandInBuilder {
+    /// The license key the stand-in accepts in `X-Dromo-License-Key` (default
+    /// [`DEFAULT_API_KEY`]).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = key.into();
+        self
+    }
+
+    /// How imports end (default [`Outcome::Successful`]); [`StandIn::set_outcome`] changes it
+    /// later.
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// How many retrieves each of `PENDING` and `RUNNING` lasts before the import moves on
+    /// (default 1: one poll sees `PENDING`, the next `RUNNING`, the next the outcome). With 0
+    /// every retrieve moves the import one step before answering.
+    pub fn polls_per_step(mut self, n: u32) -> Self {
+        self.config.polls_per_step = n;
+        self
+    }
+
+    /// How long the presigned upload and result URLs stay valid (default 30 minutes, as Dromo
+    /// documents). `X-Amz-Expires` shows it in whole seconds (at least 1), but the stand-in
+    /// expires a URL after exactly this duration, so tests can use a few milliseconds.
+    pub fn upload_url_ttl(mut self, ttl: Duration) -> Self {
+        self.config.url_ttl = ttl;
+        self
+    }
+
+    /// The first `n` retrieves of each import answer 429 with `Retry-After: retry_after_secs`
+    /// and DRF's body (`{"detail": "Request was throttled. Expected available in N seconds."}`),
+    /// as Dromo's limit of 12 polls a minute would. Throttled polls do not move the import on.
+    pub fn rate_limit_first_polls(mut self, n: u32, retry_after_secs: u64) -> Self {
+        self.config.throttled_polls = n;
+        self.config.retry_after_secs = retry_after_secs;
+        self
+    }
+
+    /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime (as `tokio::spawn` does).
+    pub async fn start(self) -> std::io::Result<StandIn> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let origin = format!("http://{addr}");
+        let inner = Arc::new(Inner {
+            config: self.config,
+            origin,
+            state: Mutex::new(State::new(self.outcome)),
+        });
+        let app = api::router(inner.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // Either a shutdown signal or a dropped sender: both mean stop.
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(error = %e, "stand-in server stopped with an error");
+            }
+        });
+        tracing::debug!(%addr, "stand-in listening");
+        Ok(StandIn {
+            inner,
+            task: Some(task),
+            stop: Some(stop),
+        })
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    /// `http://127.0.0.1:PORT`
+    pub(crate) origin: String,
+    pub(crate) state: Mutex<State>,
+}
+
+impl Inner {
+    /// The state, even if a thread panicked while holding the lock (no code path panics there,
+    /// and the state stays consistent between statements anyway).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn api_base(&self) -> String {
+        format!("{}/api/v1", self.origin)
+    }
+}
+
+/// A running stand-in of Dromo's API. It stops when dropped, or with [`StandIn::shutdown`].
+///
+/// See the [module documentation](self) for what it serves.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> std::io::Result<()> {
+/// let server = dromo_client::stand_in::StandIn::start().await?;
+/// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+/// assert!(server.base_url().ends_with("/api/v1"));
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct StandIn {
+    inner: Arc<Inner>,
+    task: Option<JoinHandle<()>>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for StandIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandIn")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StandIn {
+    /// A builder to change the defaults before starting.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::builder().polls_per_step(3).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder() -> StandInBuilder {
+        StandInBuilder::default()
+    }
+
+    /// Starts a stand-in with the defaults (see [`StandInBuilder`]).
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::start().await?;
+    /// assert_eq!(server.api_key(), dromo_client::stand_in::DEFAULT_API_KEY);
+    /// # Ok(()) }
+    /// ```
+    pub async fn start() -> std::io::Result<StandIn> {
+        StandInBuilder::default().start().await
+    }
+
+    /// The API base URL, `http://127.0.0.1:PORT/api/v1`, to use where the real one is
+    /// `https://app.dromo.io/api/v1`.
+    ///
+    /// See [`StandIn`] for an example.
+    pub fn base_url(&self) -> String {
+        self.inner.api_base()
+    }
+
+    /// The license key the stand-in accepts.
+    ///
+    /// See [`StandIn::start`] for an example.
+    pub fn api_key(&self) -> &str {
+        &self.inner.config.api_key
+    }
+
+    /// Saves a schema that imports can name with `schema_id`. `fields` is the schema's fields
+    /// array (or a whole schema object with a `fields` member); an invalid one makes creates that
+    /// use it answer 400. Adding an id again replaces the schema.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::start().await?;
+    /// server.add_schema(
+    ///     "94187d21-9820-420f-b08c-a80cbbf52604",
+    ///     serde_json::json!([{"key": "first_name", "label": "First Name", "type": "string"}]),
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub fn add_schema(&self, id: &str, fields: serde_json::Value) {
+        self.inner.lock().schemas.insert(id.to_owned(), fields);
+    }
+
+    /// Every request received so far, in the order their answers were made.
+    ///
+    /// See [`RecordedRequest`] for an example.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.inner.lock().requests.clone()
+    }
+
+    /// The current status of import `id` (e.g. `"PENDING"`), without counting as a poll; `None`
+    /// for an unknown (or deleted) import.
+    ///
+    /// See the [module documentation](self) for an example.
+    pub fn import_status(&self, id: &str) -> Option<String> {
+        let id = uuid::Uuid::parse_str(id).ok()?;
+        self.inner
+            .lock()
+            .imports
+            .get(&id)
+            .map(|import| import.status.as_str().to_owned())
+    }
+
+    /// Changes how imports end from now on: imports that have not reached their outcome yet get
+    /// this one.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// use dromo_client::stand_in::{Outcome, StandIn};
+    /// let server = StandIn::start().await?;
+    /// server.set_outcome(Outcome::Failed);
+    /// # Ok(()) }
+    /// ```
+    pub fn set_outcome(&self, outcome: Outcome) {
+        self.inner.lock().outcome = outcome;
+    }
+
+    /// Does what a person fixing the data at the `review_url` does: a `NEEDS_REVIEW` import
+    /// becomes `SUCCESSFUL` and its rows can be fetched. Returns whether import `id` was in
+    /// `NEEDS_REVIEW`.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::start().await?;
+    /// assert!(!server.complete_review("66d6300d-1414-4655-83b4-8c80fc527315"));
+    /// # Ok(()) }
+    /// ```
+    pub fn complete_review(&self, id: &str) -> bool {
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return false;
+        };
+        let mut state = self.inner.lock();
+        match state.imports.get_mut(&id) {
+            Some(import) => import.complete_review(),
+            None => false,
+        }
+    }
+
+    /// Stops the server: it stops accepting connections, lets the requests under way finish (for
+    /// at most 5 seconds) and returns.
+    ///
+    /// See [`StandIn`] for an example.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // An error means the server task has already ended, which is what we want.
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        // The signal makes the connections still open close once idle; aborting the accept loop
+        // stops new ones at once.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
