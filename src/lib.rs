@@ -22,11 +22,13 @@ mod config;
 mod error;
 mod presigned;
 mod status;
+mod upload;
 
 pub use config::{Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT};
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
 pub use presigned::PresignedUrl;
 pub use status::ImportStatus;
+pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.
 ///

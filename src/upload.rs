@@ -1,0 +1,834 @@
+//! Uploading a file to a presigned S3 URL: streamed, sized, retried, observable.
+//!
+//! The `upload` URL of a created import takes a `PUT` of the raw file bytes. S3 refuses a chunked
+//! body (501), so the body is sent with an explicit `Content-Length`, streamed from the file in
+//! 64 KiB chunks: memory stays flat whatever the size of the file. Nothing of Dromo's goes to S3:
+//! the request carries `Content-Length`, `Content-Type` and the transfer client's `User-Agent`,
+//! never the API key (the transfer client has none).
+
+use crate::error::{classify_transport, read_limited, BoxError, Error};
+use crate::presigned::PresignedUrl;
+use crate::Client;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::Instant;
+
+/// How many bytes each chunk of the streamed body holds at most.
+const CHUNK: usize = 64 * 1024;
+
+/// How far an upload has got: `sent` bytes of `total`.
+///
+/// `sent` goes back to 0 when a failed attempt is retried (every attempt sends the whole file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Bytes handed to the connection so far in this attempt.
+    pub sent: u64,
+    /// The size of the file.
+    pub total: u64,
+}
+
+/// A progress callback, called from the task that sends the body. Keep it cheap.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
+type Opener = Arc<dyn Fn() -> BoxFuture<'static, io::Result<BoxReader>> + Send + Sync>;
+
+enum Origin {
+    Path(PathBuf),
+    Reader(Opener),
+    Bytes(Bytes),
+}
+
+/// What to upload: a file, any async reader of known length that can be reopened, or bytes.
+///
+/// Each attempt of an upload opens the source again and sends it whole from its first byte, so a
+/// retry never sends half a body.
+///
+/// ```no_run
+/// use dromo_client::UploadSource;
+///
+/// # async fn run() -> Result<(), dromo_client::Error> {
+/// let file = UploadSource::from_path("people.csv").await?;
+/// assert_eq!(file.content_type(), "text/csv");
+///
+/// // Any reader: a factory opens it for each attempt.
+/// let reader = UploadSource::from_reader("people.tsv", 11, || async {
+///     Ok(std::io::Cursor::new(b"a\tb\n1\t2\n3\t4".to_vec()))
+/// });
+/// assert_eq!(reader.len(), 11);
+/// # Ok(()) }
+/// ```
+pub struct UploadSource {
+    name: String,
+    len: u64,
+    content_type: String,
+    origin: Origin,
+}
+
+impl fmt::Debug for UploadSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadSource")
+            .field("name", &self.name)
+            .field("len", &self.len)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UploadSource {
+    /// The file at `path`; its size is read now, and checked again at each attempt.
+    ///
+    /// A missing or unreadable file is an [`Error::File`].
+    pub async fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let metadata = tokio::fs::metadata(&path)
+            .await
+            .map_err(|source| Error::File {
+                path: path.display().to_string(),
+                source,
+            })?;
+        if !metadata.is_file() {
+            return Err(Error::File {
+                path: path.display().to_string(),
+                source: io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file"),
+            });
+        }
+        let name = path.display().to_string();
+        Ok(Self {
+            content_type: content_type_for(&name).to_owned(),
+            name,
+            len: metadata.len(),
+            origin: Origin::Path(path),
+        })
+    }
+
+    /// `len` bytes read from the reader that `open` returns; `open` is called once per attempt
+    /// and must return a reader positioned at the first byte. `name` is used for messages and
+    /// for the content type (by its extension).
+    pub fn from_reader<F, Fut, R>(name: impl Into<String>, len: u64, open: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<R>> + Send + 'static,
+        R: AsyncRead + Send + 'static,
+    {
+        let name = name.into();
+        let open = Arc::new(open);
+        let opener: Opener = Arc::new(move || {
+            let future = open();
+            Box::pin(async move { future.await.map(|reader| Box::pin(reader) as BoxReader) })
+        });
+        Self {
+            content_type: content_type_for(&name).to_owned(),
+            name,
+            len,
+            origin: Origin::Reader(opener),
+        }
+    }
+
+    /// Bytes already in memory (cheap to clone for each attempt).
+    ///
+    /// ```
+    /// let source = dromo_client::UploadSource::from_bytes("rows.xlsx", vec![0u8; 10]);
+    /// assert_eq!(source.content_type(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    /// assert_eq!(source.len(), 10);
+    /// ```
+    pub fn from_bytes(name: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
+        let name = name.into();
+        let bytes = bytes.into();
+        Self {
+            content_type: content_type_for(&name).to_owned(),
+            name,
+            len: bytes.len() as u64,
+            origin: Origin::Bytes(bytes),
+        }
+    }
+
+    /// Sends this `Content-Type` instead of the one guessed from the name's extension.
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = content_type.into();
+        self
+    }
+
+    /// The name used in messages (the path for files).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The number of bytes that will be sent (the `Content-Length`).
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the source is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `Content-Type` that will be sent.
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    async fn open(&self) -> Result<BoxReader, Error> {
+        let file_error = |source: io::Error| Error::File {
+            path: self.name.clone(),
+            source,
+        };
+        match &self.origin {
+            Origin::Path(path) => {
+                let file = tokio::fs::File::open(path).await.map_err(file_error)?;
+                let len = file.metadata().await.map_err(file_error)?.len();
+                if len != self.len {
+                    return Err(file_error(io::Error::other(format!(
+                        "its size changed from {} to {len} bytes since the upload started",
+                        self.len
+                    ))));
+                }
+                Ok(Box::pin(file))
+            }
+            Origin::Reader(open) => open().await.map_err(file_error),
+            Origin::Bytes(bytes) => Ok(Box::pin(io::Cursor::new(bytes.clone()))),
+        }
+    }
+}
+
+/// The `Content-Type` sent for a file name, by extension: `text/csv`, `text/tab-separated-values`,
+/// the Excel types, or `application/octet-stream`.
+///
+/// ```
+/// use dromo_client::content_type_for;
+///
+/// assert_eq!(content_type_for("data/People.CSV"), "text/csv");
+/// assert_eq!(content_type_for("a.tsv"), "text/tab-separated-values");
+/// assert_eq!(content_type_for("a.xls"), "application/vnd.ms-excel");
+/// assert_eq!(content_type_for("notes"), "application/octet-stream");
+/// ```
+pub fn content_type_for(name: &str) -> &'static str {
+    let extension = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "csv" => "text/csv",
+        "tsv" => "text/tab-separated-values",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+/// How an upload retries and reports progress. The default: 4 attempts, 1 s backoff doubling up
+/// to 30 s, no progress callback.
+///
+/// ```
+/// use dromo_client::{Progress, UploadOptions};
+/// use std::time::Duration;
+///
+/// let (tx, rx) = tokio::sync::watch::channel(Progress::default());
+/// let options = UploadOptions::default()
+///     .max_attempts(6)
+///     .retry_delay(Duration::from_millis(500))
+///     .on_progress(move |p| { tx.send_replace(p); });
+/// // `rx.borrow().sent` now follows the upload.
+/// # let _ = (options, rx);
+/// ```
+#[derive(Clone)]
+pub struct UploadOptions {
+    max_attempts: u32,
+    retry_delay: Duration,
+    max_retry_delay: Duration,
+    on_progress: Option<ProgressFn>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(30),
+            on_progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_delay", &self.retry_delay)
+            .field("max_retry_delay", &self.max_retry_delay)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
+impl UploadOptions {
+    /// How many times the file is sent at most (at least 1); default 4.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The delay before the first retry, doubled for each further one (with jitter); default 1 s.
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+
+    /// The longest delay between two attempts; default 30 s.
+    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
+        self.max_retry_delay = delay;
+        self
+    }
+
+    /// Calls `f` with the progress after each chunk handed to the connection, and once at 0
+    /// when each attempt starts.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(f));
+        self
+    }
+}
+
+/// What a successful upload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Uploaded {
+    /// The bytes sent (the file's size).
+    pub bytes: u64,
+    /// How many attempts it took (1 when nothing was retried).
+    pub attempts: u32,
+}
+
+impl Client {
+    /// Uploads `source` to a presigned `upload` URL with the default [`UploadOptions`].
+    ///
+    /// See [`Client::upload_with`].
+    ///
+    /// ```no_run
+    /// use dromo_client::{PresignedUrl, UploadSource};
+    ///
+    /// # async fn run(client: dromo_client::Client, upload: PresignedUrl) -> Result<(), dromo_client::Error> {
+    /// let done = client.upload(&upload, UploadSource::from_path("people.csv").await?).await?;
+    /// println!("sent {} bytes", done.bytes);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload(
+        &self,
+        url: &PresignedUrl,
+        source: UploadSource,
+    ) -> Result<Uploaded, Error> {
+        self.upload_with(url, source, &UploadOptions::default())
+            .await
+    }
+
+    /// Uploads `source` to a presigned `upload` URL: one `PUT` of the raw bytes, streamed with a
+    /// `Content-Length`, through the transfer client (no API key, no total timeout).
+    ///
+    /// An attempt fails when no byte moves for the client's transfer stall timeout. Connection
+    /// failures, stalls, 5xx and S3's `SlowDown`, `InternalError` and `RequestTimeout` are retried
+    /// with backoff, each attempt sending the whole source again from its first byte. S3's other
+    /// errors (an expired URL, a bad signature…) fail at once with an [`Error::Upload`] saying
+    /// what to do; no message ever contains the URL's signature.
+    ///
+    /// ```no_run
+    /// use dromo_client::{PresignedUrl, UploadOptions, UploadSource};
+    ///
+    /// # async fn run(client: dromo_client::Client, upload: PresignedUrl) -> Result<(), dromo_client::Error> {
+    /// let options = UploadOptions::default().on_progress(|p| eprintln!("{} / {} bytes", p.sent, p.total));
+    /// client.upload_with(&upload, UploadSource::from_path("people.csv").await?, &options).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_with(
+        &self,
+        url: &PresignedUrl,
+        source: UploadSource,
+        options: &UploadOptions,
+    ) -> Result<Uploaded, Error> {
+        let mut attempt = 1;
+        loop {
+            match self.upload_once(url, &source, options).await {
+                Ok(()) => {
+                    return Ok(Uploaded {
+                        bytes: source.len,
+                        attempts: attempt,
+                    })
+                }
+                Err(error) if error.is_retryable() && attempt < options.max_attempts => {
+                    let delay = backoff(options.retry_delay, options.max_retry_delay, attempt);
+                    tracing::warn!(file = %source.name, url = %url, attempt, ?delay, error = %error, "upload failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn upload_once(
+        &self,
+        url: &PresignedUrl,
+        source: &UploadSource,
+        options: &UploadOptions,
+    ) -> Result<(), Error> {
+        let reader = source.open().await?;
+        let watch = Arc::new(StallWatch::new());
+        let local_error = Arc::new(Mutex::new(None));
+        if let Some(report) = &options.on_progress {
+            report(Progress {
+                sent: 0,
+                total: source.len,
+            });
+        }
+        let body = body_stream(
+            reader,
+            source.len,
+            options.on_progress.clone(),
+            watch.clone(),
+            local_error.clone(),
+        );
+        let request = self
+            .transfer()
+            .put(url.as_url().clone())
+            .header(reqwest::header::CONTENT_LENGTH, source.len)
+            .header(reqwest::header::CONTENT_TYPE, source.content_type.as_str())
+            .body(reqwest::Body::wrap_stream(body))
+            .send();
+        let stall = self.stall_timeout();
+        let outcome = tokio::select! {
+            outcome = request => Some(outcome),
+            () = watch.stalled(stall) => None,
+        };
+        let local = || {
+            local_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+        };
+        let response = match outcome {
+            None => {
+                return Err(upload_error(
+                    source,
+                    format!(
+                        "no progress for {} s after {} of {} bytes; the network or S3 is stalled, try again",
+                        stall.as_secs_f32(),
+                        watch.sent(),
+                        source.len
+                    ),
+                    None,
+                    None,
+                    true,
+                    None,
+                ))
+            }
+            Some(Err(error)) => {
+                if let Some(io_error) = local() {
+                    return Err(Error::File { path: source.name.clone(), source: io_error });
+                }
+                let error = error.without_url();
+                let kind = classify_transport(&error);
+                let host = url.as_url().host_str().unwrap_or("S3").to_owned();
+                return Err(upload_error(
+                    source,
+                    format!("could not send it to {host}: {kind} after {} of {} bytes; try again", watch.sent(), source.len),
+                    None,
+                    None,
+                    true,
+                    Some(Box::new(error)),
+                ));
+            }
+            Some(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            tracing::debug!(file = %source.name, url = %url, bytes = source.len, status, "upload done");
+            return Ok(());
+        }
+        let body = read_limited(response).await;
+        let s3 = S3Error::parse(&body);
+        Err(explain_s3_failure(source, url, status, s3))
+    }
+}
+
+/// S3's XML error: `<Error><Code>…</Code><Message>…</Message>…</Error>`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct S3Error {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl S3Error {
+    /// Reads `<Code>` and `<Message>` from an S3 error body, tolerantly: anything else is ignored.
+    pub(crate) fn parse(body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body);
+        Self {
+            code: xml_element(&text, "Code"),
+            message: xml_element(&text, "Message"),
+        }
+    }
+}
+
+/// The unescaped text of the first `<name>…</name>` element, trimmed, if any and not empty.
+fn xml_element(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = start + text[start..].find(&close)?;
+    let value = text[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// Removes every value of `url`'s query (the signature, the credential…) from `text`.
+pub(crate) fn scrub(text: &str, url: &PresignedUrl) -> String {
+    let mut out = text.to_owned();
+    for (_, value) in url.as_url().query_pairs() {
+        if value.len() >= 6 {
+            out = out.replace(value.as_ref(), "<redacted>");
+        }
+    }
+    if let Some(query) = url.as_url().query() {
+        if !query.is_empty() {
+            out = out.replace(query, "<redacted>");
+        }
+    }
+    out.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn explain_s3_failure(
+    source: &UploadSource,
+    url: &PresignedUrl,
+    status: u16,
+    s3: S3Error,
+) -> Error {
+    let code = s3.code.as_deref().map(|c| scrub(c, url));
+    let message = s3.message.as_deref().map(|m| scrub(m, url));
+    let said = match (&code, &message) {
+        (Some(c), Some(m)) => format!("S3 said {c}: {m}"),
+        (Some(c), None) => format!("S3 said {c}"),
+        (None, Some(m)) => format!("S3 said: {m}"),
+        (None, None) => "no S3 error code".to_owned(),
+    };
+    let code_str = code.as_deref().unwrap_or_default();
+    let expired = message
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("expired"))
+        || matches!(code_str, "ExpiredToken" | "TokenRefreshRequired");
+    let (reason, retryable) = if expired {
+        (
+            format!("the upload URL has expired (HTTP {status}, {said}); Dromo's upload URLs are valid 30 minutes after the import is created: create a new import and upload within 30 minutes"),
+            false,
+        )
+    } else if code_str == "SignatureDoesNotMatch" {
+        (
+            format!("S3 refused the URL's signature (HTTP {status}, {said}); the upload URL was altered or copied incompletely: use the `upload` URL exactly as Dromo returned it, or create a new import"),
+            false,
+        )
+    } else if status == 501 || code_str == "NotImplemented" {
+        (
+            format!("S3 refused the request as not implemented (HTTP {status}, {said}); S3 refuses chunked uploads and needs a Content-Length: a proxy may have re-encoded the body, please report this"),
+            false,
+        )
+    } else if matches!(
+        code_str,
+        "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable"
+    ) || status >= 500
+    {
+        (
+            format!("S3 had a temporary failure (HTTP {status}, {said}); try again later"),
+            true,
+        )
+    } else if status == 403 {
+        (format!("S3 refused access (HTTP {status}, {said}); the upload URL may have been used for another file or revoked: create a new import"), false)
+    } else {
+        (format!("S3 answered HTTP {status} ({said}); create a new import and try again, or report this"), false)
+    };
+    upload_error(source, reason, Some(status), code, retryable, None)
+}
+
+fn upload_error(
+    source: &UploadSource,
+    reason: String,
+    status: Option<u16>,
+    code: Option<String>,
+    retryable: bool,
+    cause: Option<BoxError>,
+) -> Error {
+    Error::Upload {
+        file: source.name.clone(),
+        reason,
+        status,
+        code,
+        retryable,
+        source: cause,
+    }
+}
+
+/// The backoff before retry number `attempt` (1-based): `base · 2^(attempt-1)` capped at `max`,
+/// with jitter drawing it between half and all of that.
+pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    let exp = base
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(max);
+    let half = exp / 2;
+    half + jitter(exp - half)
+}
+
+/// A random duration in `[0, span]`, from the standard library's per-process random hash keys.
+pub(crate) fn jitter(span: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = u64::try_from(span.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    Duration::from_nanos(hasher.finish() % nanos.saturating_add(1))
+}
+
+/// When the body last moved, and how far it got, for the stall watchdog.
+pub(crate) struct StallWatch {
+    start: Instant,
+    last_nanos: AtomicU64,
+    sent: AtomicU64,
+}
+
+impl StallWatch {
+    pub(crate) fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            last_nanos: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn moved(&self, sent: u64) {
+        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_nanos.store(nanos, Ordering::Relaxed);
+        self.sent.store(sent, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Completes once nothing moved for `stall`.
+    pub(crate) async fn stalled(&self, stall: Duration) {
+        loop {
+            let last = self.start + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
+            let deadline = last + stall;
+            if Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+struct BodyState {
+    reader: BoxReader,
+    sent: u64,
+    total: u64,
+    done: bool,
+    on_progress: Option<ProgressFn>,
+    watch: Arc<StallWatch>,
+    local_error: Arc<Mutex<Option<io::Error>>>,
+}
+
+/// The body: `total` bytes of `reader` in chunks of at most [`CHUNK`], reporting progress; a
+/// reader that ends early or has more than `total` bytes fails the body (and the attempt).
+fn body_stream(
+    reader: BoxReader,
+    total: u64,
+    on_progress: Option<ProgressFn>,
+    watch: Arc<StallWatch>,
+    local_error: Arc<Mutex<Option<io::Error>>>,
+) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let state = BodyState {
+        reader,
+        sent: 0,
+        total,
+        done: false,
+        on_progress,
+        watch,
+        local_error,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        if state.done {
+            return None;
+        }
+        match next_chunk(&mut state).await {
+            Ok(Some(chunk)) => {
+                state.sent += chunk.len() as u64;
+                state.watch.moved(state.sent);
+                if let Some(report) = &state.on_progress {
+                    report(Progress {
+                        sent: state.sent,
+                        total: state.total,
+                    });
+                }
+                Some((Ok(chunk), state))
+            }
+            Ok(None) => None,
+            Err(error) => {
+                state.done = true;
+                let copy = io::Error::new(error.kind(), error.to_string());
+                *state
+                    .local_error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(error);
+                Some((Err(copy), state))
+            }
+        }
+    })
+}
+
+async fn next_chunk(state: &mut BodyState) -> io::Result<Option<Bytes>> {
+    let remaining = state.total - state.sent;
+    if remaining == 0 {
+        // Check the source really ended where its length said.
+        let mut probe = [0u8; 1];
+        return match state.reader.read(&mut probe).await? {
+            0 => Ok(None),
+            _ => Err(io::Error::other(format!(
+                "it has more than the {} bytes it had when the upload started",
+                state.total
+            ))),
+        };
+    }
+    let want = usize::try_from(remaining).unwrap_or(CHUNK).min(CHUNK);
+    let mut buffer = vec![0u8; want];
+    let mut filled = 0;
+    while filled < want {
+        let n = state.reader.read(&mut buffer[filled..]).await?;
+        if n == 0 {
+            if filled == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "it ended after {} of the {} bytes it had when the upload started",
+                        state.sent, state.total
+                    ),
+                ));
+            }
+            break;
+        }
+        filled += n;
+    }
+    buffer.truncate(filled);
+    Ok(Some(Bytes::from(buffer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_errors_are_read_tolerantly() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>AccessDenied</Code><Message>Request has expired</Message><X-Amz-Expires>1800</X-Amz-Expires></Error>"#;
+        assert_eq!(
+            S3Error::parse(body),
+            S3Error {
+                code: Some("AccessDenied".into()),
+                message: Some("Request has expired".into())
+            }
+        );
+        assert_eq!(S3Error::parse(b"<html>oops</html>"), S3Error::default());
+        assert_eq!(
+            S3Error::parse(b"<Error><Code>A&amp;B</Code>")
+                .code
+                .as_deref(),
+            Some("A&B")
+        );
+        assert_eq!(S3Error::parse(b"<Error><Code> </Code></Error>").code, None);
+    }
+
+    #[test]
+    fn scrub_removes_query_values() {
+        let url = PresignedUrl::parse(
+            "https://s3.example.com/k?X-Amz-Signature=deadbeef1234&X-Amz-Expires=1800",
+        )
+        .unwrap();
+        let text = scrub(
+            "we calculated deadbeef1234 and X-Amz-Signature=deadbeef1234&X-Amz-Expires=1800",
+            &url,
+        );
+        assert!(!text.contains("deadbeef1234"), "{text}");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(30);
+        for attempt in 1..10 {
+            let d = backoff(base, max, attempt);
+            let exp = (base * 2u32.pow(attempt - 1)).min(max);
+            assert!(d >= exp / 2 && d <= exp, "attempt {attempt}: {d:?}");
+        }
+        assert_eq!(backoff(Duration::ZERO, max, 3), Duration::ZERO);
+    }
+
+    #[test]
+    fn expired_url_message_explains_what_to_do() {
+        let url =
+            PresignedUrl::parse("https://s3.example.com/k?X-Amz-Signature=sig123456").unwrap();
+        let source = UploadSource::from_bytes("a.csv", "x");
+        let e = explain_s3_failure(
+            &source,
+            &url,
+            403,
+            S3Error {
+                code: Some("AccessDenied".into()),
+                message: Some("Request has expired".into()),
+            },
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("30 minutes") && text.contains("create a new import"),
+            "{text}"
+        );
+        assert!(!e.is_retryable());
+        let e = explain_s3_failure(
+            &source,
+            &url,
+            503,
+            S3Error {
+                code: Some("SlowDown".into()),
+                message: None,
+            },
+        );
+        assert!(e.is_retryable(), "{e}");
+        let e = explain_s3_failure(
+            &source,
+            &url,
+            400,
+            S3Error {
+                code: Some("RequestTimeout".into()),
+                message: None,
+            },
+        );
+        assert!(e.is_retryable(), "{e}");
+    }
+}
