@@ -557,6 +557,8 @@ fn correction_pagination_is_integer() {
         .as_array()
         .unwrap();
     assert!(params.iter().all(|p| p["schema"]["type"] == "integer"));
+    let count = d.pointer("/paths/~1headless~1imports~1/get/responses/200/content/application~1json/schema/properties/count").unwrap();
+    assert_eq!(count["type"], "integer");
 }
 
 #[test]

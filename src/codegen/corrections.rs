@@ -398,11 +398,11 @@ fn unknown_fields_are_tolerated(doc: &mut Value) -> Result<(), CorrectionError> 
     Ok(())
 }
 
-/// Fact: `offset` and `limit` of the headless import list are row counts (`limit` defaults to
-/// 100, at most 1000, DRF's limit/offset pagination), but the spec types them `number`, which
-/// generates `f64` parameters.
+/// Fact: the headless import list is Django REST Framework limit/offset pagination (`limit`
+/// defaults to 100, at most 1000; the page is `{count, next, previous, results}`): `offset`,
+/// `limit` and `count` are row counts, but the spec types them `number`, which generates `f64`.
 ///
-/// Correction: both become `integer`.
+/// Correction: the two parameters and the page's `count` become non-negative `integer`s.
 fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
     const NAME: &str = "pagination_is_integer";
     let pointer = "/paths/~1headless~1imports~1/get/parameters";
@@ -427,5 +427,12 @@ fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
     if count != 2 {
         return Err(missing(NAME, pointer, "expected `offset` and `limit`"));
     }
+    let pointer = "/paths/~1headless~1imports~1/get/responses/200/content/application~1json/schema/properties/count";
+    let page_count = doc
+        .pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| missing(NAME, pointer, "the list page has no `count`"))?;
+    page_count.insert("type".into(), json!("integer"));
+    page_count.insert("minimum".into(), json!(0));
     Ok(())
 }
