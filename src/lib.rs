@@ -19,14 +19,21 @@
 #![warn(missing_docs)]
 
 mod config;
+mod create;
 mod error;
 mod presigned;
+mod request;
 mod status;
 mod upload;
 
 pub use config::{Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT};
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
+pub use create::CreatedImport;
 pub use presigned::PresignedUrl;
+pub use request::{
+    validate, CreateRequest, Field, FieldType, ImportRequest, Rows, Schema, SelectOption, Source,
+    User, MAX_INITIAL_DATA_BYTES, SUPPORTED_FILE_EXTENSIONS,
+};
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 

@@ -1,0 +1,219 @@
+//! `POST /headless/imports/`: create a headless import from either form of request.
+
+use crate::config::{authenticate, Client};
+use crate::error::{decode_json, read_limited, ApiResponse, Error};
+use crate::generated::ClientInfo;
+use crate::presigned::PresignedUrl;
+use crate::request::CreateRequest;
+use crate::{generated, types, ImportStatus};
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use std::fmt;
+
+/// A headless import just created.
+///
+/// `Debug` shows the upload URL redacted and leaves out [`CreatedImport::raw`], which holds it
+/// whole.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct CreatedImport {
+    /// The import's id.
+    pub id: String,
+    /// Its status: `AWAITING_UPLOAD` for a file import; rows may already be `PENDING` or later.
+    pub status: ImportStatus,
+    /// Where to `PUT` the file (file imports; valid 30 minutes). Never log
+    /// [`PresignedUrl::expose`].
+    pub upload_url: Option<PresignedUrl>,
+    /// Where a person reviews and fixes the data in a browser.
+    pub review_url: Option<String>,
+    /// The whole response, as generated from the spec (its `upload` is the unredacted URL).
+    pub raw: types::HeadlessImportFull,
+}
+
+impl fmt::Debug for CreatedImport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedImport")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("upload_url", &self.upload_url)
+            .field("review_url", &self.review_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CreatedImport {
+    fn from_response(status: u16, body: &[u8]) -> Result<Self, Error> {
+        let raw: types::HeadlessImportFull = decode_json(status, body)?;
+        let missing = |path: &str| Error::Decode {
+            status,
+            path: path.to_owned(),
+            message: format!("the created import has no `{path}`"),
+            snippet: crate::error::snippet(body),
+            source: format!("missing field `{path}`").into(),
+        };
+        let id = raw.id.clone().ok_or_else(|| missing("id"))?;
+        let import_status = raw.status.clone().ok_or_else(|| missing("status"))?;
+        let upload_url = raw
+            .upload
+            .as_deref()
+            .map(PresignedUrl::parse)
+            .transpose()
+            .map_err(|e| match e {
+                Error::BadUrl { reason, source, .. } => Error::BadUrl {
+                    what: format!("upload URL for import {id}"),
+                    reason,
+                    source,
+                },
+                other => other,
+            })?;
+        Ok(Self {
+            review_url: raw.review_url.clone(),
+            id,
+            status: import_status,
+            upload_url,
+            raw,
+        })
+    }
+}
+
+impl Client {
+    /// Creates a headless import (`POST /headless/imports/`) from a typed
+    /// [`ImportRequest`](crate::ImportRequest) or a raw generated
+    /// `types::CreateHeadlessImportBody`.
+    ///
+    /// The request is checked first ([`crate::validate`]): a broken rule is an
+    /// [`Error::InvalidRequest`] listing every problem, and nothing is sent. The body is
+    /// serialized once; the `initial_data` bytes checked against the 15 MB limit are the bytes
+    /// sent. A 404 for a saved schema is [`Error::SchemaNotFound`]; other failures are the
+    /// matching [`Error`] variants.
+    ///
+    /// ```no_run
+    /// use dromo_client::{types, Client, Field, FieldType, ImportRequest, Schema, Source, User};
+    ///
+    /// # async fn run() -> Result<(), dromo_client::Error> {
+    /// let client = Client::from_env()?;
+    ///
+    /// // A saved schema and a file to upload.
+    /// let import = client
+    ///     .create_headless_import(
+    ///         ImportRequest::new(Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"), Source::file("contacts.csv"))
+    ///             .user(User::new("user-42").name("Ada").email("ada@example.com")),
+    ///     )
+    ///     .await?;
+    /// println!("created {} ({}); upload to {:?}", import.id, import.status, import.upload_url);
+    ///
+    /// // Inline fields and rows (any `Serialize`), with settings.
+    /// #[derive(serde::Serialize)]
+    /// struct Contact { email: String, name: String }
+    /// let rows = vec![Contact { email: "ada@example.com".into(), name: "Ada".into() }];
+    /// let import = client
+    ///     .create_headless_import(
+    ///         ImportRequest::new(
+    ///             Schema::inline([
+    ///                 Field::new("email", "Email", FieldType::Email).required(),
+    ///                 Field::new("name", "Name", FieldType::String),
+    ///             ]),
+    ///             Source::rows(&rows)?,
+    ///         )
+    ///         .settings(types::SchemaSettings::builder().development_mode(true)),
+    ///     )
+    ///     .await?;
+    /// println!("review at {:?}", import.review_url);
+    ///
+    /// // The raw generated body, checked the same way before sending.
+    /// let body = types::CreateHeadlessImportBody {
+    ///     schema_id: Some("94187d21-9820-420f-b08c-a80cbbf52604".into()),
+    ///     original_filename: Some("contacts.xlsx".into()),
+    ///     ..Default::default()
+    /// };
+    /// let import = client.create_headless_import(body).await?;
+    /// # let _ = import; Ok(()) }
+    /// ```
+    pub async fn create_headless_import(
+        &self,
+        request: impl Into<CreateRequest>,
+    ) -> Result<CreatedImport, Error> {
+        let prepared = request.into().prepare()?;
+        let mut context = self.context("headless import create");
+        context.schema_id = prepared.schema_id;
+        let api = self.api();
+        let url = format!("{}/headless/imports/", api.baseurl());
+        let body_len = prepared.body.len();
+        let mut request = api
+            .client()
+            .post(url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(
+                HeaderName::from_static("api-version"),
+                HeaderValue::from_static(generated::Client::api_version()),
+            )
+            .body(prepared.body)
+            .build()
+            .map_err(|e| Error::Config {
+                message: format!("cannot build the create request: {e}"),
+                source: Some(Box::new(e)),
+            })?;
+        authenticate(api.inner(), &mut request);
+        tracing::debug!(host = %context.host, bytes = body_len, "POST /headless/imports/");
+
+        let response = api
+            .client()
+            .execute(request)
+            .await
+            .map_err(|e| Error::connection(&context.host, e))?;
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| Error::connection(&context.host, e))?;
+            let created = CreatedImport::from_response(status, &body)?;
+            tracing::debug!(import_id = %created.id, status = %created.status, "created headless import");
+            Ok(created)
+        } else {
+            let headers = response.headers().clone();
+            let body = read_limited(response).await;
+            Err(Error::from_response(
+                ApiResponse::new(status, &headers, &body),
+                &context,
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_upload_url() {
+        let body = br#"{"id":"i-1","status":"AWAITING_UPLOAD","upload":"https://s3.example.com/k?X-Amz-Signature=topsecret","review_url":"https://app.dromo.io/headless/i-1/"}"#;
+        let created = CreatedImport::from_response(201, body).unwrap();
+        let shown = format!("{created:?}");
+        assert!(!shown.contains("topsecret"), "{shown}");
+        assert!(
+            shown.contains("https://s3.example.com/k?<redacted>"),
+            "{shown}"
+        );
+        assert_eq!(created.status, ImportStatus::AwaitingUpload);
+    }
+
+    #[test]
+    fn missing_id_and_bad_upload_are_named() {
+        let err = CreatedImport::from_response(201, br#"{"status":"PENDING"}"#).unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { path, .. } if path == "id"),
+            "{err:?}"
+        );
+        let err = CreatedImport::from_response(
+            201,
+            br#"{"id":"i-2","status":"AWAITING_UPLOAD","upload":"/x?X-Amz-Signature=topsecret"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("upload URL for import i-2"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("topsecret"), "{err}");
+    }
+}
