@@ -1,0 +1,71 @@
+//! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
+
+use crate::{package_check, prism, update_spec, util};
+use anyhow::Result;
+use std::path::Path;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Do not install or start Prism; the tests that need it see no `DROMO_PRISM_URL`.
+    #[arg(long)]
+    pub no_prism: bool,
+    /// Skip the packaged-crate check.
+    #[arg(long)]
+    pub no_package_check: bool,
+}
+
+pub fn run(repo: &Path, args: &Args) -> Result<()> {
+    util::run_step(
+        "formatting",
+        util::cargo()
+            .args(["fmt", "--all", "--", "--check"])
+            .current_dir(repo),
+    )?;
+    util::run_step(
+        "clippy",
+        util::cargo()
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(repo),
+    )?;
+
+    {
+        // Prism lives exactly as long as this block: the guard stops it on success, on a failed
+        // test run and on an early return alike.
+        let mut tests = util::cargo();
+        tests.args(["test", "--workspace"]).current_dir(repo);
+        let _prism = if args.no_prism {
+            eprintln!("\n==> Prism skipped (--no-prism)");
+            tests.env_remove("DROMO_PRISM_URL");
+            None
+        } else {
+            let bin = prism::ensure_installed(repo)?;
+            let prism = prism::start(repo, &bin, &repo.join(update_spec::SPEC_PATH))?;
+            tests.env("DROMO_PRISM_URL", &prism.url);
+            Some(prism)
+        };
+        util::run_step("tests (all targets and doctests)", &mut tests)?;
+    }
+
+    util::run_step(
+        "documentation",
+        util::cargo()
+            .args(["doc", "--no-deps", "-p", "dromo-client"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .current_dir(repo),
+    )?;
+
+    if args.no_package_check {
+        eprintln!("\n==> package check skipped (--no-package-check)");
+    } else {
+        package_check::run(repo)?;
+    }
+    eprintln!("\nAll checks passed.");
+    Ok(())
+}

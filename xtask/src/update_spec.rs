@@ -1,0 +1,308 @@
+//! `cargo xtask update-spec`: fetch Dromo's spec, prove it generates and compiles, vendor it.
+//!
+//! Nothing is written unless every check passed: the download, the JSON, the OpenAPI shape, the
+//! conversion and generation (the very pipeline build.rs runs) and, unless told otherwise, a
+//! `cargo check` of a copy of the crate built from the candidate spec.
+
+use crate::{codegen, snapshot, spec_diff, util};
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+/// Where Dromo publishes its spec.
+pub const DEFAULT_URL: &str = "https://developer.dromo.io/api-reference/openapi.json";
+
+/// The vendored spec and its pin, relative to the repository.
+pub const SPEC_PATH: &str = "openapi.json";
+pub const PIN_PATH: &str = "tests/openapi.sha256";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to download the spec from.
+    #[arg(long, default_value = DEFAULT_URL, conflicts_with = "file")]
+    pub url: String,
+    /// Read the candidate spec from a local file instead (no network).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Change nothing; exit 1 with the change report when the candidate differs from the
+    /// vendored spec, 0 when it is the same.
+    #[arg(long)]
+    pub check: bool,
+    /// Skip the `cargo check` of a copy of the crate built from the candidate (faster; the
+    /// conversion and generation are still checked).
+    #[arg(long)]
+    pub no_compile_check: bool,
+    /// Download timeout, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+pub fn run(repo: &Path, args: &Args) -> Result<ExitCode> {
+    let (source, candidate) = match &args.file {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None => (args.url.clone(), download(&args.url, args.timeout)?),
+    };
+    let new_doc =
+        parse_openapi(&candidate).with_context(|| format!("refusing the spec from {source}"))?;
+
+    let spec_path = repo.join(SPEC_PATH);
+    let current = std::fs::read(&spec_path)
+        .with_context(|| format!("cannot read {}", spec_path.display()))?;
+    if current == candidate {
+        println!(
+            "openapi.json is up to date with {source} (sha256 {}).",
+            util::sha256_hex(&current)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let old_doc: Value = serde_json::from_slice(&current)
+        .with_context(|| format!("the vendored {} is not valid JSON", spec_path.display()))?;
+    let report = spec_diff::diff(&old_doc, &new_doc);
+    print!("{}", report.render());
+
+    if args.check {
+        println!(
+            "\nopenapi.json differs from {source}: run `cargo xtask update-spec` to update it (nothing was changed)."
+        );
+        return Ok(ExitCode::from(1));
+    }
+
+    let code = codegen::generate(&candidate).map_err(|e| {
+        anyhow!("refusing the spec from {source}: the client cannot be generated from it: {e}")
+    })?;
+    if args.no_compile_check {
+        println!("\nSkipping the compile check (--no-compile-check).");
+    } else {
+        compile_check(repo, &candidate)
+            .with_context(|| format!("refusing the spec from {source}"))?;
+    }
+
+    write_replacing(&spec_path, &candidate)?;
+    let digest = util::sha256_hex(&candidate);
+    let pin = repo.join(PIN_PATH);
+    std::fs::write(&pin, format!("{digest}\n"))
+        .with_context(|| format!("cannot write {}", pin.display()))?;
+    let listing = snapshot::api_listing(&code)?;
+    let snapshot_path = repo.join(snapshot::SNAPSHOT_PATH);
+    std::fs::write(&snapshot_path, listing)
+        .with_context(|| format!("cannot write {}", snapshot_path.display()))?;
+
+    println!(
+        "\nUpdated {SPEC_PATH} (sha256 {digest}), {PIN_PATH} and {}.",
+        snapshot::SNAPSHOT_PATH
+    );
+    if report.breaking() > 0 {
+        println!(
+            "{} BREAKING change(s): review them (and the diff of {}) before releasing.",
+            report.breaking(),
+            snapshot::SNAPSHOT_PATH
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Downloads the spec, refusing failures, non-2xx answers and HTML pages.
+fn download(url: &str, timeout_secs: u64) -> Result<Vec<u8>> {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(timeout_secs))
+        .user_agent(concat!("dromo-client-xtask/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let response = client
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .map_err(|e| describe_reqwest_error(url, timeout_secs, &e))?;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = response
+        .bytes()
+        .map_err(|e| describe_reqwest_error(url, timeout_secs, &e))?;
+    if !status.is_success() {
+        bail!("{url} answered {status}{}", body_excerpt(&body));
+    }
+    if content_type.to_ascii_lowercase().contains("text/html") || looks_like_html(&body) {
+        let shown = if content_type.is_empty() {
+            "no content-type"
+        } else {
+            content_type.as_str()
+        };
+        bail!("{url} answered an HTML page ({shown}), not the JSON spec");
+    }
+    Ok(body.to_vec())
+}
+
+fn describe_reqwest_error(url: &str, timeout_secs: u64, e: &reqwest::Error) -> anyhow::Error {
+    if e.is_timeout() {
+        return anyhow!("downloading {url} timed out after {timeout_secs} s");
+    }
+    let mut message = format!("cannot download {url}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    anyhow!(message)
+}
+
+fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        return String::new();
+    }
+    let cut: String = one_line.chars().take(120).collect();
+    let ellipsis = if one_line.chars().count() > 120 {
+        "..."
+    } else {
+        ""
+    };
+    format!(": {cut}{ellipsis}")
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+}
+
+/// Checks that the bytes are JSON and an OpenAPI document.
+pub fn parse_openapi(bytes: &[u8]) -> Result<Value> {
+    if looks_like_html(bytes) {
+        bail!("it is an HTML page, not JSON");
+    }
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| anyhow!("it is not valid JSON: {e}"))?;
+    let Some(map) = doc.as_object() else {
+        bail!("it is not an OpenAPI document: the JSON is not an object");
+    };
+    match map.get("openapi") {
+        Some(Value::String(v)) if v.starts_with("3.") => {}
+        Some(v) => bail!("it is not an OpenAPI 3 document: `openapi` is {v}"),
+        None => bail!("it is not an OpenAPI document: no `openapi` field"),
+    }
+    if !map.get("paths").is_some_and(Value::is_object) {
+        bail!("it is not an OpenAPI document: no `paths` object");
+    }
+    Ok(doc)
+}
+
+/// Builds a copy of the crate (manifest, build.rs, src/, lock file) with the candidate spec, the
+/// way a user's build would, and fails with the compiler's first error if it does not compile.
+fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("dromo-client-check-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let copy = dir.path();
+    let manifest =
+        std::fs::read_to_string(repo.join("Cargo.toml")).context("cannot read Cargo.toml")?;
+    std::fs::write(
+        copy.join("Cargo.toml"),
+        util::standalone_manifest(&manifest),
+    )?;
+    for file in ["build.rs", "Cargo.lock"] {
+        let from = repo.join(file);
+        if from.exists() {
+            std::fs::copy(&from, copy.join(file))
+                .with_context(|| format!("cannot copy {}", from.display()))?;
+        }
+    }
+    util::copy_dir(&repo.join("src"), &copy.join("src"))?;
+    std::fs::write(copy.join(SPEC_PATH), candidate)?;
+
+    let target_dir = repo.join("target").join("xtask-check");
+    let mut cmd = util::cargo();
+    cmd.args([
+        "check",
+        "--offline",
+        "--lib",
+        "--quiet",
+        "--message-format",
+        "short",
+    ])
+    .current_dir(copy)
+    .env("CARGO_TARGET_DIR", &target_dir);
+    println!(
+        "\nCompile check: `cargo check --offline --lib` of a copy of the crate with the new spec (target dir {})...",
+        target_dir.display()
+    );
+    let output = run_captured(&mut cmd)?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!(
+            "the crate does not compile with it (openapi.json left unchanged); first errors:\n{}",
+            util::first_error_lines(&stderr, 25)
+        );
+    }
+    println!("Compile check passed.");
+    Ok(())
+}
+
+fn run_captured(cmd: &mut Command) -> Result<std::process::Output> {
+    cmd.output()
+        .with_context(|| format!("cannot run `{}`", util::display_command(cmd)))
+}
+
+/// Replaces a file atomically, keeping its permissions (the vendored spec is read-only on
+/// purpose: it is changed by this command, not by hand).
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(tmp.path(), meta.permissions())?;
+    }
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_is_not_an_openapi_document() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"<!doctype html><html>", "HTML page"),
+            (b"{\"openapi\": ", "not valid JSON"),
+            (b"[1, 2]", "not an object"),
+            (
+                b"{\"swagger\": \"2.0\", \"paths\": {}}",
+                "no `openapi` field",
+            ),
+            (b"{\"openapi\": \"3.1.0\"}", "no `paths` object"),
+        ];
+        for (bytes, expected) in cases {
+            match parse_openapi(bytes) {
+                Ok(_) => panic!("accepted {:?}", String::from_utf8_lossy(bytes)),
+                Err(e) => assert!(
+                    e.to_string().contains(expected),
+                    "{e} (expected {expected})"
+                ),
+            }
+        }
+        assert!(parse_openapi(b"{\"openapi\": \"3.1.0\", \"paths\": {}}").is_ok());
+    }
+
+    #[test]
+    fn body_excerpt_is_one_short_line() {
+        assert_eq!(body_excerpt(b""), "");
+        assert_eq!(body_excerpt(b"  oops\n  broken \n"), ": oops broken");
+        let long = "x".repeat(300);
+        assert_eq!(body_excerpt(long.as_bytes()).len(), 2 + 120 + 3);
+    }
+}

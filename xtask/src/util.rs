@@ -1,0 +1,139 @@
+//! Small helpers shared by the commands: running programs, hashing, copying.
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository this xtask was built from (the parent of `xtask/`).
+pub fn default_repo() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// The `cargo` that runs us (so a toolchain chosen by rustup is kept), or `cargo` from PATH.
+pub fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    Command::new(cargo)
+}
+
+/// Renders a command line for messages: `cargo clippy --workspace`.
+pub fn display_command(cmd: &Command) -> String {
+    let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// Runs a command with inherited stdout/stderr (the output reaches the console as it comes) and
+/// fails with a message naming the step when it does not succeed.
+pub fn run_step(step: &str, cmd: &mut Command) -> Result<()> {
+    let line = display_command(cmd);
+    eprintln!("\n==> {step}: {line}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("{step}: cannot start `{line}`"))?;
+    if !status.success() {
+        bail!("{step} failed ({status}): `{line}`");
+    }
+    Ok(())
+}
+
+/// Lowercase hex sha256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Copies a directory tree (files and directories only; symlinks are followed).
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).with_context(|| {
+                format!(
+                    "cannot copy {} to {}",
+                    entry.path().display(),
+                    target.display()
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the `[workspace]` table (and its `[workspace.*]` sub-tables) from a Cargo.toml and
+/// declares the package its own, empty workspace, so a copy of the crate builds on its own.
+pub fn standalone_manifest(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut in_workspace = false;
+    for line in manifest.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            let header = trimmed.trim_start_matches('[').trim_start();
+            in_workspace = header.starts_with("workspace]")
+                || header.starts_with("workspace.")
+                || header.starts_with("workspace ");
+        }
+        if !in_workspace {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("\n[workspace]\n");
+    out
+}
+
+/// The first lines of a compiler output that show its first error (up to `max` lines).
+pub fn first_error_lines(output: &str, max: usize) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
+    lines[start..]
+        .iter()
+        .take(max)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standalone_manifest_drops_only_the_workspace_tables() {
+        let manifest = "[package]\nname = \"a\"\n\n[workspace]\nmembers = [\"xtask\"]\n\n[workspace.lints]\nx = 1\n\n[package.metadata.docs.rs]\nall-features = false\n";
+        let out = standalone_manifest(manifest);
+        assert!(!out.contains("members"), "{out}");
+        assert!(!out.contains("x = 1"), "{out}");
+        assert!(out.contains("[package.metadata.docs.rs]"), "{out}");
+        assert!(out.contains("all-features = false"), "{out}");
+        assert!(out.trim_end().ends_with("[workspace]"), "{out}");
+        assert_eq!(out.matches("[workspace]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn first_error_lines_starts_at_the_first_error() {
+        let out = "   Compiling a\nwarning: x\nerror[E0425]: cannot find value\n --> src/lib.rs:1:1\nmore\n";
+        assert_eq!(
+            first_error_lines(out, 2),
+            "error[E0425]: cannot find value\n --> src/lib.rs:1:1"
+        );
+    }
+}
