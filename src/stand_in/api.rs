@@ -110,7 +110,7 @@ async fn api(
         return (not_found(), 0);
     };
     if let Err(response) = authenticate(inner, headers) {
-        return (response, 0);
+        return (*response, 0);
     }
     let get = method == Method::GET || method == Method::HEAD;
     match route {
@@ -149,18 +149,22 @@ fn not_found() -> Response {
     detail(StatusCode::NOT_FOUND, "Not found.")
 }
 
-fn authenticate(inner: &Inner, headers: &HeaderMap) -> Result<(), Response> {
+/// Dromo's license key check; the refusal is boxed, a `Response` being large.
+fn authenticate(inner: &Inner, headers: &HeaderMap) -> Result<(), Box<Response>> {
     match headers.get("x-dromo-license-key") {
-        None => Err(detail(
+        None => Err(Box::new(detail(
             StatusCode::UNAUTHORIZED,
             "Authentication credentials were not provided.",
-        )),
-        Some(key) if key.is_empty() => Err(detail(
+        ))),
+        Some(key) if key.is_empty() => Err(Box::new(detail(
             StatusCode::UNAUTHORIZED,
             "Authentication credentials were not provided.",
-        )),
+        ))),
         Some(key) if key.as_bytes() == inner.config.api_key.as_bytes() => Ok(()),
-        Some(_) => Err(detail(StatusCode::FORBIDDEN, "Invalid license key.")),
+        Some(_) => Err(Box::new(detail(
+            StatusCode::FORBIDDEN,
+            "Invalid license key.",
+        ))),
     }
 }
 
@@ -278,9 +282,13 @@ fn import_metadata_errors(value: &Value) -> Option<Value> {
     }
 }
 
+fn bad_request(body: Value) -> Box<Response> {
+    Box::new(json(StatusCode::BAD_REQUEST, body))
+}
+
 /// Checks a create body as DRF would: each field's own errors first, then the rules between
 /// fields.
-fn validate(body: &Map<String, Value>) -> Result<NewImport, Response> {
+fn validate(body: &Map<String, Value>) -> Result<NewImport, Box<Response>> {
     let mut errors = Map::new();
     let schema_id = given(body, "schema_id");
     let fields = given(body, "fields");
@@ -314,7 +322,7 @@ fn validate(body: &Map<String, Value>) -> Result<NewImport, Response> {
         errors.insert("import_metadata".into(), e);
     }
     if !errors.is_empty() {
-        return Err(json(StatusCode::BAD_REQUEST, Value::Object(errors)));
+        return Err(bad_request(Value::Object(errors)));
     }
 
     let mut non_field = Vec::new();
@@ -331,10 +339,7 @@ fn validate(body: &Map<String, Value>) -> Result<NewImport, Response> {
         _ => {}
     }
     if !non_field.is_empty() {
-        return Err(json(
-            StatusCode::BAD_REQUEST,
-            json!({ "non_field_errors": non_field }),
-        ));
+        return Err(bad_request(json!({ "non_field_errors": non_field })));
     }
 
     let schema = match (schema_id.and_then(Value::as_str), inline_fields) {
@@ -342,10 +347,9 @@ fn validate(body: &Map<String, Value>) -> Result<NewImport, Response> {
         (None, Some(fields)) => SchemaChoice::Inline(fields),
         // Unreachable after the checks above; answered like a missing choice all the same.
         (None, None) => {
-            return Err(json(
-                StatusCode::BAD_REQUEST,
-                json!({"non_field_errors": ["Provide either schema_id or fields."]}),
-            ))
+            return Err(bad_request(json!({
+                "non_field_errors": ["Provide either schema_id or fields."]
+            })))
         }
     };
     let source = match (original_filename.and_then(Value::as_str), initial_data) {
@@ -353,10 +357,9 @@ fn validate(body: &Map<String, Value>) -> Result<NewImport, Response> {
         (None, Some(Value::Array(rows))) => NewSource::Data(rows.clone()),
         // Unreachable after the checks above, as for the schema.
         _ => {
-            return Err(json(
-                StatusCode::BAD_REQUEST,
-                json!({"non_field_errors": ["Provide either original_filename or initial_data."]}),
-            ))
+            return Err(bad_request(json!({
+                "non_field_errors": ["Provide either original_filename or initial_data."]
+            })))
         }
     };
     Ok(NewImport { schema, source })
@@ -420,7 +423,7 @@ async fn create(inner: &Arc<Inner>, headers: &HeaderMap, body: Body) -> (Respons
     };
     let new = match validate(&body) {
         Ok(new) => new,
-        Err(response) => return (response, body_len),
+        Err(response) => return (*response, body_len),
     };
     (insert(inner, new), body_len)
 }

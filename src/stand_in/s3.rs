@@ -189,20 +189,20 @@ fn internal_error() -> Response {
 }
 
 /// Checks a request against the presigned URL it claims to use: same method and the same query
-/// parameters (S3 signs both), and not expired.
+/// parameters (S3 signs both), and not expired. The refusal is boxed, a `Response` being large.
 fn check(
     presigned: &Presigned,
     method: &str,
     params: &BTreeMap<String, String>,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     if !params.contains_key("X-Amz-Signature") {
-        return Err(access_denied());
+        return Err(Box::new(access_denied()));
     }
     if method != presigned.method || *params != presigned.params {
-        return Err(signature_mismatch());
+        return Err(Box::new(signature_mismatch()));
     }
     if presigned.expired() {
-        return Err(expired(presigned));
+        return Err(Box::new(expired(presigned)));
     }
     Ok(())
 }
@@ -235,7 +235,7 @@ pub(crate) async fn upload(
             return (access_denied(), 0);
         };
         if let Err(response) = check(presigned, method, &params) {
-            return (response, 0);
+            return (*response, 0);
         }
     }
     let declared = headers
@@ -358,7 +358,7 @@ pub(crate) async fn download(
         match issued {
             Some(presigned) => {
                 if let Err(response) = check(presigned, method, &params) {
-                    return response;
+                    return *response;
                 }
             }
             None if signature.is_none() => return access_denied(),

@@ -1,0 +1,850 @@
+//! The stand-in server, driven with raw `reqwest` requests (not the client layer): it must answer
+//! like Dromo's API and S3 do.
+#![cfg(feature = "stand-in")]
+
+use std::time::Duration;
+
+use dromo_client::stand_in::{Outcome, StandIn};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+const KEY_HEADER: &str = "X-Dromo-License-Key";
+
+fn fields() -> Value {
+    json!([
+        {"key": "first_name", "label": "First Name", "type": "string"},
+        {"key": "email", "label": "Email", "type": "email"},
+    ])
+}
+
+struct Api {
+    server: StandIn,
+    http: Client,
+}
+
+impl Api {
+    async fn start(server: StandIn) -> Api {
+        Api {
+            server,
+            http: Client::new(),
+        }
+    }
+
+    async fn default() -> Api {
+        Api::start(StandIn::start().await.expect("stand-in starts")).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base_url())
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .header(KEY_HEADER, self.server.api_key())
+            .send()
+            .await
+            .expect("GET answered")
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .post(self.url(path))
+            .header(KEY_HEADER, self.server.api_key())
+            .json(body)
+            .send()
+            .await
+            .expect("POST answered")
+    }
+
+    /// Creates an import, asserting 201.
+    async fn create(&self, body: &Value) -> Value {
+        let response = self.post_json("/headless/imports/", body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("JSON body")
+    }
+
+    async fn retrieve(&self, id: &str) -> Value {
+        let response = self.get(&format!("/headless/imports/{id}/")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("JSON body")
+    }
+
+    /// Polls until the status is none of AWAITING_UPLOAD, PENDING, RUNNING; returns every status
+    /// seen and the last body.
+    async fn poll_to_end(&self, id: &str) -> (Vec<String>, Value) {
+        let mut seen = Vec::new();
+        for _ in 0..20 {
+            let body = self.retrieve(id).await;
+            let status = body["status"].as_str().expect("status").to_owned();
+            seen.push(status.clone());
+            if !matches!(status.as_str(), "AWAITING_UPLOAD" | "PENDING" | "RUNNING") {
+                return (seen, body);
+            }
+        }
+        panic!("import {id} never finished: {seen:?}");
+    }
+
+    async fn put(&self, url: &str, body: &'static [u8]) -> Response {
+        self.http
+            .put(url)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .expect("PUT answered")
+    }
+
+    async fn result_rows(&self, id: &str) -> Value {
+        let response = self.get(&format!("/headless/imports/{id}/url/")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("JSON");
+        let url = body["presigned_url"].as_str().expect("presigned_url");
+        let download = self.http.get(url).send().await.expect("download");
+        assert_eq!(download.status(), StatusCode::OK);
+        assert_eq!(download.headers()["content-type"], "application/json");
+        let length: usize = download.headers()["content-length"]
+            .to_str()
+            .expect("text")
+            .parse()
+            .expect("number");
+        let bytes = download.bytes().await.expect("body");
+        assert_eq!(bytes.len(), length);
+        serde_json::from_slice(&bytes).expect("rows are JSON")
+    }
+}
+
+fn file_import() -> Value {
+    json!({"fields": fields(), "original_filename": "people.csv"})
+}
+
+fn str_field<'a>(body: &'a Value, name: &str) -> &'a str {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {name} in {body}"))
+}
+
+async fn text(response: Response) -> String {
+    response.text().await.expect("text body")
+}
+
+#[tokio::test]
+async fn missing_key_is_401_and_wrong_key_403() {
+    let api = Api::default().await;
+    let missing = api
+        .http
+        .get(api.url("/headless/imports/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        missing.json::<Value>().await.unwrap(),
+        json!({"detail": "Authentication credentials were not provided."})
+    );
+
+    let wrong = api
+        .http
+        .post(api.url("/headless/imports/"))
+        .header(KEY_HEADER, "frontend-key")
+        .json(&file_import())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap(),
+        json!({"detail": "Invalid license key."})
+    );
+
+    let custom = Api::start(StandIn::builder().api_key("k-123").start().await.unwrap()).await;
+    assert_eq!(custom.server.api_key(), "k-123");
+    assert_eq!(
+        custom.get("/headless/imports/").await.status(),
+        StatusCode::OK
+    );
+    let old = custom
+        .http
+        .get(custom.url("/headless/imports/"))
+        .header(KEY_HEADER, "stand-in-backend-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn unknown_things_are_404_not_found() {
+    let api = Api::default().await;
+    let not_found = json!({"detail": "Not found."});
+    for path in [
+        "/headless/imports/66d6300d-1414-4655-83b4-8c80fc527315/",
+        "/headless/imports/not-a-uuid/",
+        "/headless/imports/66d6300d-1414-4655-83b4-8c80fc527315/url/",
+        "/headless/imports", // no trailing slash
+        "/schemas/nope/",
+    ] {
+        let response = api.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(response.json::<Value>().await.unwrap(), not_found, "{path}");
+    }
+    let delete = api
+        .http
+        .delete(api.url("/headless/imports/66d6300d-1414-4655-83b4-8c80fc527315/"))
+        .header(KEY_HEADER, api.server.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::NOT_FOUND);
+    let outside = api
+        .http
+        .get(api.url("/").replace("/api/v1/", "/elsewhere/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), StatusCode::NOT_FOUND);
+    assert_eq!(outside.json::<Value>().await.unwrap(), not_found);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_like_drf() {
+    let api = Api::default().await;
+    let response = api
+        .http
+        .patch(api.url("/headless/imports/"))
+        .header(KEY_HEADER, api.server.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"detail": "Method \"PATCH\" not allowed."})
+    );
+}
+
+#[tokio::test]
+async fn create_validation_errors_are_400_field_maps() {
+    let api = Api::default().await;
+    let cases = [
+        (
+            json!({"schema_id": "s", "fields": fields(), "original_filename": "a.csv"}),
+            json!({"non_field_errors": ["Provide either schema_id or fields, not both."]}),
+        ),
+        (
+            json!({"original_filename": "a.csv"}),
+            json!({"non_field_errors": ["Provide either schema_id or fields."]}),
+        ),
+        (
+            json!({"fields": fields(), "original_filename": "a.csv", "initial_data": []}),
+            json!({"non_field_errors":
+                ["Provide either original_filename or initial_data, not both."]}),
+        ),
+        (
+            json!({"fields": fields()}),
+            json!({"non_field_errors": ["Provide either original_filename or initial_data."]}),
+        ),
+    ];
+    for (body, expected) in cases {
+        let response = api.post_json("/headless/imports/", &body).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(response.json::<Value>().await.unwrap(), expected, "{body}");
+    }
+
+    // Field-level errors are keyed by the field.
+    let mixed = json!({"fields": fields(), "initial_data": [{"email": "a"}, ["b"]]});
+    let response = api.post_json("/headless/imports/", &mixed).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["initial_data"].is_array(), "{body}");
+    let bad_fields = json!({"fields": [{"label": "no key"}], "original_filename": "a.csv"});
+    let response = api.post_json("/headless/imports/", &bad_fields).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["fields"].is_array(), "{body}");
+
+    // Malformed JSON.
+    let response = api
+        .http
+        .post(api.url("/headless/imports/"))
+        .header(KEY_HEADER, api.server.api_key())
+        .header("content-type", "application/json")
+        .body("{\"fields\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        str_field(&body, "detail").starts_with("JSON parse error - "),
+        "{body}"
+    );
+
+    // Not a JSON object.
+    let response = api.post_json("/headless/imports/", &json!([1])).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["non_field_errors"].is_array(), "{body}");
+
+    // An unknown saved schema.
+    let response = api
+        .post_json(
+            "/headless/imports/",
+            &json!({"schema_id": "missing", "original_filename": "a.csv"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"detail": "No schema found with that id"})
+    );
+    assert!(api.server.requests().iter().all(|r| r.status != 201));
+}
+
+#[tokio::test]
+async fn initial_data_over_15_mb_is_400() {
+    let api = Api::default().await;
+    // One row with a 15 MiB string: the body is just over the limit.
+    let big = "x".repeat(15 * 1024 * 1024);
+    let body = json!({"fields": fields(), "initial_data": [{"first_name": big}]});
+    let response = api.post_json("/headless/imports/", &body).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["initial_data"][0].is_string(), "{body}");
+
+    // Just under the limit passes.
+    let fits = "x".repeat(15 * 1024 * 1024 - 200);
+    let body = json!({"fields": fields(), "initial_data": [{"first_name": fits}]});
+    let response = api.post_json("/headless/imports/", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn file_import_from_create_to_rows() {
+    let api = Api::default().await;
+    let created = api.create(&file_import()).await;
+    assert_eq!(created["status"], "AWAITING_UPLOAD");
+    assert_eq!(created["original_filename"], "people.csv");
+    assert_eq!(created["result_metadata"], Value::Null);
+    assert_eq!(created["import_errors"], Value::Null);
+    let id = str_field(&created, "id").to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok());
+    assert!(chrono::DateTime::parse_from_rfc3339(str_field(&created, "created_date")).is_ok());
+    assert!(chrono::DateTime::parse_from_rfc3339(str_field(&created, "modified_date")).is_ok());
+    let origin = api.server.base_url().replace("/api/v1", "");
+    assert_eq!(created["review_url"], format!("{origin}/headless/{id}/"));
+    let upload = str_field(&created, "upload").to_owned();
+    assert!(
+        upload.starts_with(&format!(
+            "{origin}/s3/uploads/{id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=STANDIN%2F"
+        )),
+        "{upload}"
+    );
+    assert!(upload.contains("&X-Amz-Expires=1800&X-Amz-SignedHeaders=host&X-Amz-Signature="));
+    let signature = upload.rsplit_once("X-Amz-Signature=").unwrap().1;
+    assert_eq!(signature.len(), 64);
+    assert!(signature.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    // Not uploaded yet: polls stay AWAITING_UPLOAD and there are no results.
+    assert_eq!(api.retrieve(&id).await["status"], "AWAITING_UPLOAD");
+    assert_eq!(api.retrieve(&id).await["status"], "AWAITING_UPLOAD");
+    let early = api.get(&format!("/headless/imports/{id}/url/")).await;
+    assert_eq!(early.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        early.json::<Value>().await.unwrap(),
+        json!({"detail": "Import is not complete."})
+    );
+
+    let csv =
+        b"First Name,EMAIL,Notes\nAda,ada@example.com,x\n\"Lovelace, Jr.\",jr@example.com,y\n";
+    let put = api.put(&upload, csv).await;
+    assert_eq!(put.status(), StatusCode::OK);
+    assert!(put.headers().contains_key("etag"));
+    assert_eq!(text(put).await, "");
+    assert_eq!(api.server.import_status(&id).as_deref(), Some("PENDING"));
+
+    let (seen, done) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["PENDING", "RUNNING", "SUCCESSFUL"]);
+    assert_eq!(done["result_metadata"], json!({"num_rows": 2}));
+    assert_eq!(done["import_errors"], Value::Null);
+    assert_eq!(
+        done["upload"],
+        upload.as_str(),
+        "retrieve keeps the original upload URL"
+    );
+    assert_eq!(done["original_file_download"], Value::Null);
+    assert!(done
+        .as_object()
+        .unwrap()
+        .contains_key("original_file_download"));
+    assert_eq!(done["review_url"], format!("{origin}/headless/{id}/"));
+    assert_eq!(api.server.import_status(&id).as_deref(), Some("SUCCESSFUL"));
+
+    let rows = api.result_rows(&id).await;
+    assert_eq!(
+        rows,
+        json!([
+            {"first_name": "Ada", "email": "ada@example.com"},
+            {"first_name": "Lovelace, Jr.", "email": "jr@example.com"},
+        ])
+    );
+
+    // The upload was recorded without its query, with its headers and length.
+    let requests = api.server.requests();
+    let put = requests
+        .iter()
+        .find(|r| r.method == "PUT")
+        .expect("the PUT was recorded");
+    assert_eq!(put.path, format!("/s3/uploads/{id}"));
+    assert_eq!(put.body_len, csv.len() as u64);
+    assert_eq!(put.header("content-type"), Some("text/csv"));
+    assert_eq!(put.header("x-dromo-license-key"), None);
+    assert!(requests.iter().all(|r| !r.path.contains('?')));
+}
+
+#[tokio::test]
+async fn saved_schema_and_tsv() {
+    let api = Api::default().await;
+    api.server.add_schema(
+        "94187d21-9820-420f-b08c-a80cbbf52604",
+        json!({"fields": fields()}),
+    );
+    let created = api
+        .create(&json!({
+            "schema_id": "94187d21-9820-420f-b08c-a80cbbf52604",
+            "original_filename": "people.tsv",
+            "import_metadata": {"user": {"id": "u1", "name": "Jeff"}},
+        }))
+        .await;
+    assert_eq!(created["schema_id"], "94187d21-9820-420f-b08c-a80cbbf52604");
+    let id = str_field(&created, "id").to_owned();
+    let put = api
+        .put(
+            str_field(&created, "upload"),
+            b"email\tfirst_name\na@b.c\tA, B\n",
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    let (_, done) = api.poll_to_end(&id).await;
+    assert_eq!(done["status"], "SUCCESSFUL");
+    assert_eq!(
+        api.result_rows(&id).await,
+        json!([{"first_name": "A, B", "email": "a@b.c"}])
+    );
+}
+
+#[tokio::test]
+async fn chunked_upload_is_501_not_implemented() {
+    let api = Api::default().await;
+    let created = api.create(&file_import()).await;
+    let chunks: Vec<Result<&'static [u8], std::io::Error>> = vec![Ok(b"email\n"), Ok(b"a@b.c\n")];
+    let response = api
+        .http
+        .put(str_field(&created, "upload"))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
+    let body = text(response).await;
+    assert!(body.contains("<Code>NotImplemented</Code>"), "{body}");
+    assert!(
+        body.contains("<Header>Transfer-Encoding</Header>"),
+        "{body}"
+    );
+    assert_eq!(
+        api.server
+            .import_status(str_field(&created, "id"))
+            .as_deref(),
+        Some("AWAITING_UPLOAD")
+    );
+}
+
+#[tokio::test]
+async fn streamed_upload_with_a_length_is_accepted() {
+    let api = Api::default().await;
+    let created = api.create(&file_import()).await;
+    let id = str_field(&created, "id").to_owned();
+    // About 6 MB in 64 KiB chunks, with the length declared up front.
+    let rows = 200_000usize;
+    let mut csv = b"email,first_name\n".to_vec();
+    for i in 0..rows {
+        csv.extend_from_slice(format!("user{i:06}@example.com,Name{i:06}\n").as_bytes());
+    }
+    let length = csv.len();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        csv.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let response = api
+        .http
+        .put(str_field(&created, "upload"))
+        .header("content-length", length)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        text(response).await
+    );
+    let (_, done) = api.poll_to_end(&id).await;
+    assert_eq!(done["result_metadata"], json!({"num_rows": rows}));
+    let put = api
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .unwrap();
+    assert_eq!(put.body_len, length as u64);
+    let result = api.result_rows(&id).await;
+    assert_eq!(result.as_array().map(Vec::len), Some(rows));
+    assert_eq!(
+        result[rows - 1],
+        json!({"email": format!("user{:06}@example.com", rows - 1), "first_name": format!("Name{:06}", rows - 1)})
+    );
+}
+
+#[tokio::test]
+async fn expired_upload_url_is_access_denied() {
+    let server = StandIn::builder()
+        .upload_url_ttl(Duration::from_millis(100))
+        .start()
+        .await
+        .unwrap();
+    let api = Api::start(server).await;
+    let created = api.create(&file_import()).await;
+    let upload = str_field(&created, "upload").to_owned();
+    assert!(upload.contains("X-Amz-Expires=1&"), "{upload}");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let response = api.put(&upload, b"email\na@b.c\n").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body = text(response).await;
+    assert!(
+        body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<Code>AccessDenied</Code><Message>Request has expired</Message>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<Expires>") && body.contains("<ServerTime>"),
+        "{body}"
+    );
+    assert!(body.contains("<RequestId>"), "{body}");
+    assert_eq!(
+        api.server
+            .import_status(str_field(&created, "id"))
+            .as_deref(),
+        Some("AWAITING_UPLOAD")
+    );
+}
+
+#[tokio::test]
+async fn tampered_urls_are_signature_mismatches() {
+    let api = Api::default().await;
+    let created = api.create(&file_import()).await;
+    let upload = str_field(&created, "upload").to_owned();
+    let (front, signature) = upload.rsplit_once("X-Amz-Signature=").unwrap();
+    let other = if signature.starts_with('0') { "1" } else { "0" };
+    let tampered = format!("{front}X-Amz-Signature={other}{}", &signature[1..]);
+    let response = api.put(&tampered, b"email\na@b.c\n").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(text(response)
+        .await
+        .contains("<Code>SignatureDoesNotMatch</Code>"));
+    // A changed expiry is signed too.
+    let longer = upload.replace("X-Amz-Expires=1800", "X-Amz-Expires=604800");
+    let response = api.put(&longer, b"email\na@b.c\n").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The method is signed: a GET on the upload URL is refused.
+    let response = api.http.get(&upload).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(text(response)
+        .await
+        .contains("<Code>SignatureDoesNotMatch</Code>"));
+    // No signature at all.
+    let bare = upload.split_once('?').unwrap().0;
+    let response = api.put(bare, b"email\na@b.c\n").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(text(response).await.contains("<Code>AccessDenied</Code>"));
+    // A key header sent to S3 is not refused, just recorded.
+    let response = api
+        .http
+        .put(&upload)
+        .header(KEY_HEADER, api.server.api_key())
+        .body("email\na@b.c\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let last_put = api
+        .server
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "PUT")
+        .unwrap();
+    assert_eq!(last_put.status, 200);
+    assert_eq!(
+        last_put.header("x-dromo-license-key"),
+        Some(api.server.api_key())
+    );
+
+    // Result URLs are checked the same way.
+    let id = str_field(&created, "id").to_owned();
+    api.poll_to_end(&id).await;
+    let body: Value = api
+        .get(&format!("/headless/imports/{id}/url/"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = str_field(&body, "presigned_url");
+    assert!(url.contains(&format!("/s3/results/{id}.json?X-Amz-Algorithm=")));
+    let (front, _) = url.rsplit_once("X-Amz-Signature=").unwrap();
+    let forged = format!("{front}X-Amz-Signature={}", "ab".repeat(32));
+    let response = api.http.get(forged).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(text(response)
+        .await
+        .contains("<Code>SignatureDoesNotMatch</Code>"));
+}
+
+#[tokio::test]
+async fn needs_review_outcome() {
+    let server = StandIn::builder()
+        .outcome(Outcome::NeedsReview)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::start(server).await;
+    let created = api.create(&file_import()).await;
+    let id = str_field(&created, "id").to_owned();
+    api.put(str_field(&created, "upload"), b"email\na@b.c\n")
+        .await;
+    let (seen, done) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["PENDING", "RUNNING", "NEEDS_REVIEW"]);
+    let origin = api.server.base_url().replace("/api/v1", "");
+    assert_eq!(done["review_url"], format!("{origin}/headless/{id}/"));
+    assert_eq!(done["import_errors"], Value::Null);
+    // It stays there, and has no results yet.
+    assert_eq!(api.retrieve(&id).await["status"], "NEEDS_REVIEW");
+    let response = api.get(&format!("/headless/imports/{id}/url/")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // A person completes the review.
+    assert!(api.server.complete_review(&id));
+    assert!(!api.server.complete_review(&id));
+    let done = api.retrieve(&id).await;
+    assert_eq!(done["status"], "SUCCESSFUL");
+    assert_eq!(done["result_metadata"], json!({"num_rows": 1}));
+    assert_eq!(
+        api.result_rows(&id).await,
+        json!([{"first_name": "", "email": "a@b.c"}])
+    );
+}
+
+#[tokio::test]
+async fn failed_outcome_and_set_outcome() {
+    let api = Api::default().await;
+    api.server.set_outcome(Outcome::Failed);
+    let created = api.create(&file_import()).await;
+    let id = str_field(&created, "id").to_owned();
+    api.put(str_field(&created, "upload"), b"email\na@b.c\n")
+        .await;
+    let (seen, done) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["PENDING", "RUNNING", "FAILED"]);
+    assert_eq!(done["review_url"], Value::Null);
+    assert_eq!(done["result_metadata"], Value::Null);
+    assert!(done["import_errors"][0]["message"].is_string(), "{done}");
+    let response = api.get(&format!("/headless/imports/{id}/url/")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn spreadsheets_fail_as_the_stand_in_cannot_read_them() {
+    let api = Api::default().await;
+    let created = api
+        .create(&json!({"fields": fields(), "original_filename": "people.xlsx"}))
+        .await;
+    let id = str_field(&created, "id").to_owned();
+    api.put(str_field(&created, "upload"), b"PK\x03\x04not really")
+        .await;
+    let (_, done) = api.poll_to_end(&id).await;
+    assert_eq!(done["status"], "FAILED");
+    let message = done["import_errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("stand-in parses only CSV/TSV"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn first_polls_are_throttled_with_retry_after() {
+    let server = StandIn::builder()
+        .rate_limit_first_polls(2, 7)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::start(server).await;
+    let created = api
+        .create(&json!({"fields": fields(), "initial_data": [{"email": "a@b.c"}]}))
+        .await;
+    let id = str_field(&created, "id").to_owned();
+    for _ in 0..2 {
+        let response = api.get(&format!("/headless/imports/{id}/")).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "7");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"detail": "Request was throttled. Expected available in 7 seconds."})
+        );
+    }
+    // Throttled polls did not move the import on.
+    assert_eq!(api.server.import_status(&id).as_deref(), Some("PENDING"));
+    let (seen, _) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["PENDING", "RUNNING", "SUCCESSFUL"]);
+}
+
+#[tokio::test]
+async fn polls_per_step_sets_how_long_each_status_lasts() {
+    let server = StandIn::builder().polls_per_step(3).start().await.unwrap();
+    let api = Api::start(server).await;
+    let created = api
+        .create(&json!({"fields": fields(), "initial_data": [["Ada", "a@b.c"]]}))
+        .await;
+    let (seen, _) = api.poll_to_end(str_field(&created, "id")).await;
+    assert_eq!(
+        seen,
+        [
+            "PENDING",
+            "PENDING",
+            "PENDING",
+            "RUNNING",
+            "RUNNING",
+            "RUNNING",
+            "SUCCESSFUL"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn initial_data_import() {
+    let api = Api::default().await;
+    let created = api
+        .create(&json!({
+            "fields": fields(),
+            "initial_data": [
+                {"first_name": "Zeph", "email": "paul.zeph@gmail.com"},
+                {"email": "only@example.com"},
+            ],
+        }))
+        .await;
+    assert_eq!(created["status"], "PENDING");
+    assert!(created.get("upload").is_none(), "{created}");
+    let id = str_field(&created, "id").to_owned();
+    let (seen, done) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["PENDING", "RUNNING", "SUCCESSFUL"]);
+    assert_eq!(done["result_metadata"], json!({"num_rows": 2}));
+    assert_eq!(
+        api.result_rows(&id).await,
+        json!([
+            {"first_name": "Zeph", "email": "paul.zeph@gmail.com"},
+            {"first_name": "", "email": "only@example.com"},
+        ])
+    );
+
+    // Arrays of strings in field order.
+    let created = api
+        .create(&json!({"fields": fields(), "initial_data": [["Ada", "ada@example.com"]]}))
+        .await;
+    let id = str_field(&created, "id").to_owned();
+    api.poll_to_end(&id).await;
+    assert_eq!(
+        api.result_rows(&id).await,
+        json!([{"first_name": "Ada", "email": "ada@example.com"}])
+    );
+}
+
+#[tokio::test]
+async fn list_pages_and_delete() {
+    let api = Api::default().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let created = api.create(&file_import()).await;
+        ids.push(str_field(&created, "id").to_owned());
+    }
+    let page: Value = api
+        .get("/headless/imports/?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["count"], 3);
+    assert_eq!(page["previous"], Value::Null);
+    assert_eq!(
+        page["next"],
+        format!(
+            "{}/headless/imports/?limit=2&offset=2",
+            api.server.base_url()
+        )
+    );
+    let results = page["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    // Newest first, in the HeadlessImport shape.
+    assert_eq!(results[0]["id"], ids[2].as_str());
+    assert_eq!(results[0]["status"], "AWAITING_UPLOAD");
+    assert!(results[0].get("upload").is_none());
+
+    let last: Value = api
+        .get("/headless/imports/?limit=2&offset=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["next"], Value::Null);
+    assert_eq!(
+        last["previous"],
+        format!("{}/headless/imports/?limit=2", api.server.base_url())
+    );
+    assert_eq!(last["results"][0]["id"], ids[0].as_str());
+
+    let response = api
+        .http
+        .delete(api.url(&format!("/headless/imports/{}/", ids[0])))
+        .header(KEY_HEADER, api.server.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get(&format!("/headless/imports/{}/", ids[0]))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api.server.import_status(&ids[0]), None);
+    let page: Value = api.get("/headless/imports/").await.json().await.unwrap();
+    assert_eq!(page["count"], 2);
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    let server = StandIn::start().await.unwrap();
+    let url = format!("{}/headless/imports/", server.base_url());
+    assert!(reqwest::get(&url).await.is_ok());
+    server.shutdown().await;
+    let after = Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .get(&url)
+        .send()
+        .await;
+    assert!(after.is_err(), "still answering after shutdown");
+}
