@@ -632,6 +632,19 @@ async fn needs_review_outcome() {
     let origin = api.server.base_url().replace("/api/v1", "");
     assert_eq!(done["review_url"], format!("{origin}/headless/{id}/"));
     assert_eq!(done["import_errors"], Value::Null);
+    // The review URL is a page (in a browser, for a person).
+    let page = api
+        .http
+        .get(str_field(&done, "review_url"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(text(page).await.contains(&id));
     // It stays there, and has no results yet.
     assert_eq!(api.retrieve(&id).await["status"], "NEEDS_REVIEW");
     let response = api.get(&format!("/headless/imports/{id}/url/")).await;

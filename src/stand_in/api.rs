@@ -55,6 +55,8 @@ async fn dispatch(State(inner): State<Arc<Inner>>, request: Request) -> Response
         s3::upload(&inner, key, &method, &parts.headers, query, body).await
     } else if let Some(key) = path.strip_prefix("/s3/results/") {
         (s3::download(&inner, key, &method, query).await, 0)
+    } else if let Some(id) = path.strip_prefix("/headless/") {
+        (review_page(&inner, id), 0)
     } else {
         (not_found(), 0)
     };
@@ -67,6 +69,27 @@ async fn dispatch(State(inner): State<Arc<Inner>>, request: Request) -> Response
         body_len,
         status: response.status().as_u16(),
     });
+    response
+}
+
+/// `GET /headless/{id}/`, where `review_url` points: a page saying what a person would do there.
+fn review_page(inner: &Inner, id: &str) -> Response {
+    let id = id
+        .strip_suffix('/')
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .filter(|id| inner.lock().imports.contains_key(id));
+    let Some(id) = id else {
+        return not_found();
+    };
+    let mut response = Response::new(Body::from(format!(
+        "<!doctype html><title>Dromo stand-in review</title><h1>Import {id}</h1>\
+         <p>This is the review page of a local Dromo stand-in. Where Dromo lets a person fix the \
+         data here, the stand-in's <code>StandIn::complete_review</code> does it.</p>"
+    )));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     response
 }
 

@@ -13,6 +13,7 @@
 //! | `GET` the `presigned_url` | the cleaned rows: a JSON array of objects keyed by field key |
 //! | `DELETE /api/v1/headless/imports/{id}/` | 204 |
 //! | `GET /api/v1/headless/imports/?offset&limit` | a DRF page `{count, next, previous, results}` |
+//! | `GET` the `review_url` | a placeholder page; [`StandIn::complete_review`] plays the person |
 //!
 //! Its errors have Dromo's shapes: DRF JSON (`{"detail": ...}` or field maps) on the API, S3 XML
 //! on the presigned URLs. The API wants the key of [`StandIn::api_key`] in the

@@ -124,7 +124,7 @@ pub(crate) fn presign(inner: &Inner, method: &'static str, path: &str) -> (Strin
 }
 
 fn request_id() -> String {
-    Uuid::new_v4().simple().to_string()[..16].to_uppercase()
+    format!("{:016X}", Uuid::new_v4().as_u64_pair().0)
 }
 
 fn s3_time(t: DateTime<Utc>) -> String {
