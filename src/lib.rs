@@ -25,6 +25,7 @@ mod presigned;
 mod request;
 mod status;
 mod upload;
+mod wait;
 
 pub use config::{Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT};
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
@@ -38,6 +39,7 @@ pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.
+pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
 ///
 /// Nothing here is written by hand: see `build.rs` and `src/codegen/` for how it is made, and
 /// `src/codegen/corrections.rs` for where it departs from the upstream spec.

@@ -1,0 +1,390 @@
+//! Waiting for a headless import to finish: polite polling with backoff, jitter and a deadline.
+
+use crate::error::{from_progenitor, Error, Violation, Violations};
+use crate::types::HeadlessImportFull;
+use crate::upload::jitter;
+use crate::{Client, ImportStatus};
+use std::fmt;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The shortest delay between two polls of one import: Dromo allows 12 status polls per minute
+/// per import. [`WaitOptions`] never goes below it.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How [`Client::wait_for_import`] polls.
+///
+/// The first poll is immediate; then the delay starts at `min_delay` and doubles up to
+/// `max_delay`, each delay drawn at random between half and all of that (never below
+/// `min_delay`, never below [`MIN_POLL_INTERVAL`]). When the next poll would come after
+/// `max_wait`, one last poll is made at `max_wait` instead.
+///
+/// ```
+/// use dromo_client::WaitOptions;
+/// use std::time::Duration;
+///
+/// let options = WaitOptions::default()
+///     .max_wait(Duration::from_secs(600))
+///     .min_delay(Duration::from_secs(1)) // raised to 5 s: Dromo's limit
+///     .max_delay(Duration::from_secs(60));
+/// assert_eq!(options.get_min_delay(), Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    max_wait: Duration,
+    min_delay: Duration,
+    max_delay: Duration,
+    max_request_retries: u32,
+}
+
+impl Default for WaitOptions {
+    /// Up to 15 minutes, polls 5 s to 30 s apart, 5 retries of a failed poll.
+    fn default() -> Self {
+        Self {
+            max_wait: Duration::from_secs(15 * 60),
+            min_delay: MIN_POLL_INTERVAL,
+            max_delay: Duration::from_secs(30),
+            max_request_retries: 5,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// How long to wait at most before giving up (with [`WaitOutcome::GaveUp`]); default 15 min.
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// The first delay between polls; default and minimum 5 s ([`MIN_POLL_INTERVAL`]).
+    pub fn min_delay(mut self, delay: Duration) -> Self {
+        self.min_delay = delay.max(MIN_POLL_INTERVAL);
+        self.max_delay = self.max_delay.max(self.min_delay);
+        self
+    }
+
+    /// The longest delay between polls; default 30 s (at least `min_delay`).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay.max(self.min_delay);
+        self
+    }
+
+    /// How many times in a row a poll that failed with a retryable error (429, 5xx, timeout,
+    /// dropped connection) is retried before the error is returned; default 5.
+    pub fn max_request_retries(mut self, retries: u32) -> Self {
+        self.max_request_retries = retries;
+        self
+    }
+
+    /// The maximum wait.
+    pub fn get_max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// The first delay between polls (at least [`MIN_POLL_INTERVAL`]).
+    pub fn get_min_delay(&self) -> Duration {
+        self.min_delay
+    }
+
+    /// The longest delay between polls.
+    pub fn get_max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The delay after the `n`-th poll (1-based): `min_delay · 2^(n-1)` capped at `max_delay`,
+    /// jittered between half and all of it, and never below `min_delay`.
+    fn delay_after(&self, n: u32) -> Duration {
+        let exp = self
+            .min_delay
+            .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
+            .min(self.max_delay);
+        let half = exp / 2;
+        (half + jitter(exp - half)).max(self.min_delay)
+    }
+}
+
+/// How waiting for an import ended (request failures are the `Err` of
+/// [`Client::wait_for_import`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WaitOutcome {
+    /// `SUCCESSFUL`: the rows can be fetched ([`Client::fetch_results`]).
+    Succeeded {
+        /// The import as last retrieved.
+        import: Box<HeadlessImportFull>,
+    },
+    /// `NEEDS_REVIEW`: a person must fix the data at `review_url` in a browser; the import
+    /// becomes `SUCCESSFUL` afterwards.
+    NeedsReview {
+        /// Where the data can be reviewed (`None` if Dromo did not send one).
+        review_url: Option<String>,
+        /// The import as last retrieved.
+        import: Box<HeadlessImportFull>,
+    },
+    /// `FAILED`: Dromo could not process the import; it has no results.
+    Failed {
+        /// Dromo's `import_errors` (their shape is not documented).
+        import_errors: Vec<serde_json::Map<String, serde_json::Value>>,
+        /// The import as last retrieved.
+        import: Box<HeadlessImportFull>,
+    },
+    /// The maximum wait passed while the import was still being processed.
+    GaveUp {
+        /// The status of the last successful poll (`PENDING`, `RUNNING`, or a new one).
+        last_status: ImportStatus,
+        /// How long it waited.
+        waited: Duration,
+        /// The import as last retrieved, if a poll succeeded.
+        import: Option<Box<HeadlessImportFull>>,
+    },
+}
+
+impl WaitOutcome {
+    /// The status the wait ended with.
+    ///
+    /// ```
+    /// use dromo_client::{ImportStatus, WaitOutcome};
+    /// # fn f(outcome: WaitOutcome) {
+    /// if outcome.status() == ImportStatus::Successful { /* fetch the rows */ }
+    /// # }
+    /// ```
+    pub fn status(&self) -> ImportStatus {
+        match self {
+            Self::Succeeded { .. } => ImportStatus::Successful,
+            Self::NeedsReview { .. } => ImportStatus::NeedsReview,
+            Self::Failed { .. } => ImportStatus::Failed,
+            Self::GaveUp { last_status, .. } => last_status.clone(),
+        }
+    }
+}
+
+impl fmt::Display for WaitOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Succeeded { .. } => f.write_str("the import succeeded"),
+            Self::NeedsReview {
+                review_url: Some(url),
+                ..
+            } => write!(f, "the import needs a person to review it at {url}"),
+            Self::NeedsReview {
+                review_url: None, ..
+            } => f.write_str("the import needs a person to review it in the Dromo dashboard"),
+            Self::Failed { import_errors, .. } => {
+                write!(f, "the import failed with {} error(s)", import_errors.len())
+            }
+            Self::GaveUp {
+                last_status,
+                waited,
+                ..
+            } => {
+                write!(
+                    f,
+                    "gave up waiting after {} s; the import is still {last_status}",
+                    waited.as_secs()
+                )
+            }
+        }
+    }
+}
+
+/// Parses an import id for the generated client, with a readable error.
+pub(crate) fn parse_import_id(id: &str) -> Result<uuid::Uuid, Error> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::InvalidRequest {
+        violations: Violations(vec![Violation::new(
+            "id",
+            format!("`{id}` is not an import id: Dromo's import ids are UUIDs like 94187d21-9820-420f-b08c-a80cbbf52604"),
+        )]),
+    })
+}
+
+impl Client {
+    /// Retrieves a headless import once (`GET /headless/imports/{id}/`). Its `upload` URL, if
+    /// any, is redacted (the upload is done by then; the signature must not reach logs).
+    ///
+    /// ```no_run
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let import = client.retrieve_import("94187d21-9820-420f-b08c-a80cbbf52604").await?;
+    /// println!("{:?}", import.status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn retrieve_import(
+        &self,
+        id: impl fmt::Display,
+    ) -> Result<HeadlessImportFull, Error> {
+        let id = id.to_string();
+        let uuid = parse_import_id(&id)?;
+        let context = self.context(format!("headless import {id}"));
+        match self.api().retrieve_headless_import().id(uuid).send().await {
+            Ok(response) => {
+                let mut import = response.into_inner();
+                redact_upload_url(&mut import);
+                Ok(import)
+            }
+            Err(e) => Err(from_progenitor::<HeadlessImportFull, _>(e, &context).await),
+        }
+    }
+
+    /// Polls import `id` until it is `SUCCESSFUL`, `NEEDS_REVIEW` or `FAILED`, or until
+    /// `options`' maximum wait has passed, never more often than Dromo allows (12 polls a minute
+    /// per import): see [`WaitOptions`].
+    ///
+    /// `PENDING`, `RUNNING`, `AWAITING_UPLOAD` and statuses this crate does not know count as
+    /// "still working". A poll that fails with a retryable error (429, 5xx, timeout, dropped
+    /// connection) is retried after the backoff delay or the server's `Retry-After`, whichever is
+    /// longer, up to `max_request_retries` times in a row; any other failure is returned at once.
+    ///
+    /// ```no_run
+    /// use dromo_client::{WaitOptions, WaitOutcome};
+    /// use std::time::Duration;
+    ///
+    /// # async fn run(client: dromo_client::Client, id: String) -> Result<(), dromo_client::Error> {
+    /// let options = WaitOptions::default().max_wait(Duration::from_secs(300));
+    /// match client.wait_for_import(&id, &options).await? {
+    ///     WaitOutcome::Succeeded { .. } => println!("done"),
+    ///     WaitOutcome::NeedsReview { review_url, .. } => println!("review at {review_url:?}"),
+    ///     WaitOutcome::Failed { import_errors, .. } => println!("failed: {import_errors:?}"),
+    ///     other => println!("{other}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_import(
+        &self,
+        id: impl fmt::Display,
+        options: &WaitOptions,
+    ) -> Result<WaitOutcome, Error> {
+        let id = id.to_string();
+        parse_import_id(&id)?;
+        let start = Instant::now();
+        let deadline = start + options.max_wait;
+        let mut polls = 0u32;
+        let mut failures = 0u32;
+        let mut last: Option<Box<HeadlessImportFull>> = None;
+        loop {
+            let poll_start = Instant::now();
+            let delay = match self.retrieve_import(&id).await {
+                Ok(import) => {
+                    failures = 0;
+                    polls += 1;
+                    let status = import
+                        .status
+                        .clone()
+                        .unwrap_or_else(|| ImportStatus::Unknown(String::new()));
+                    tracing::debug!(import = %id, %status, polls, "polled import");
+                    let import = Box::new(import);
+                    match status {
+                        ImportStatus::Successful => return Ok(WaitOutcome::Succeeded { import }),
+                        ImportStatus::NeedsReview => {
+                            return Ok(WaitOutcome::NeedsReview {
+                                review_url: import.review_url.clone(),
+                                import,
+                            })
+                        }
+                        ImportStatus::Failed => {
+                            return Ok(WaitOutcome::Failed {
+                                import_errors: import.import_errors.clone().unwrap_or_default(),
+                                import,
+                            })
+                        }
+                        _ => last = Some(import),
+                    }
+                    options.delay_after(polls)
+                }
+                Err(error) if error.is_retryable() && failures < options.max_request_retries => {
+                    failures += 1;
+                    let backoff = options.delay_after(polls.max(1) + failures);
+                    let delay = backoff.max(error.retry_after().unwrap_or_default());
+                    if poll_start + delay > deadline.max(poll_start + options.min_delay) {
+                        // The server asks us to come back after the deadline.
+                        return match last {
+                            Some(import) => Ok(gave_up(import, start)),
+                            None => Err(error),
+                        };
+                    }
+                    tracing::warn!(import = %id, error = %error, ?delay, "poll failed; retrying");
+                    delay
+                }
+                Err(error) => return Err(error),
+            };
+            if poll_start >= deadline {
+                // That was the last poll, at the deadline.
+                return match last {
+                    Some(import) => Ok(gave_up(import, start)),
+                    None => Ok(WaitOutcome::GaveUp {
+                        last_status: ImportStatus::Unknown(String::new()),
+                        waited: start.elapsed(),
+                        import: None,
+                    }),
+                };
+            }
+            // At the deadline at the latest, but never sooner than `min_delay` after this poll.
+            let next = (poll_start + delay)
+                .min(deadline)
+                .max(poll_start + options.min_delay);
+            tokio::time::sleep_until(next).await;
+        }
+    }
+}
+
+/// Replaces the import's `upload` URL (a bearer credential) by its redacted form, so that no
+/// `Debug` of an outcome shows a signature.
+pub(crate) fn redact_upload_url(import: &mut HeadlessImportFull) {
+    if let Some(url) = import.upload.take() {
+        import.upload = Some(match crate::PresignedUrl::parse(&url) {
+            Ok(parsed) => parsed.redacted(),
+            Err(_) => "<redacted>".to_owned(),
+        });
+    }
+}
+
+fn gave_up(import: Box<HeadlessImportFull>, start: Instant) -> WaitOutcome {
+    WaitOutcome::GaveUp {
+        last_status: import
+            .status
+            .clone()
+            .unwrap_or_else(|| ImportStatus::Unknown(String::new())),
+        waited: start.elapsed(),
+        import: Some(import),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_respect_the_floor_and_the_cap() {
+        let options = WaitOptions::default();
+        for n in 1..20 {
+            let d = options.delay_after(n);
+            assert!(
+                d >= MIN_POLL_INTERVAL && d <= Duration::from_secs(30),
+                "poll {n}: {d:?}"
+            );
+        }
+        assert_eq!(options.delay_after(1), MIN_POLL_INTERVAL);
+        let slow = WaitOptions::default()
+            .min_delay(Duration::from_secs(10))
+            .max_delay(Duration::from_secs(40));
+        assert!((1..20)
+            .map(|n| slow.delay_after(n))
+            .all(|d| d >= Duration::from_secs(10) && d <= Duration::from_secs(40)));
+    }
+
+    #[test]
+    fn the_floor_cannot_be_lowered() {
+        let options = WaitOptions::default()
+            .min_delay(Duration::ZERO)
+            .max_delay(Duration::ZERO);
+        assert_eq!(options.get_min_delay(), MIN_POLL_INTERVAL);
+        assert_eq!(options.get_max_delay(), MIN_POLL_INTERVAL);
+        assert!((1..10).all(|n| options.delay_after(n) == MIN_POLL_INTERVAL));
+    }
+
+    #[test]
+    fn bad_ids_are_invalid_requests() {
+        let e = parse_import_id("not-a-uuid").unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest { .. }));
+        assert!(e.to_string().contains("not-a-uuid"));
+        assert!(parse_import_id("94187d21-9820-420f-b08c-a80cbbf52604").is_ok());
+    }
+}
