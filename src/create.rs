@@ -114,7 +114,7 @@ impl Client {
     ///             ]),
     ///             Source::rows(&rows)?,
     ///         )
-    ///         .settings(types::SchemaSettings::builder().development_mode(true)),
+    ///         .settings_with(|s| s.development_mode(true)),
     ///     )
     ///     .await?;
     /// println!("review at {:?}", import.review_url);

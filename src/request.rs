@@ -718,7 +718,8 @@ impl From<User> for types::ImportMetaDataInnerUser {
 /// ```
 /// use dromo_client::{types, Field, FieldType, ImportRequest, Schema, Source, User};
 ///
-/// let settings = types::SchemaSettings::builder().development_mode(true).import_identifier("contacts");
+/// let settings: types::SchemaSettings =
+///     serde_json::from_value(serde_json::json!({"developmentMode": true, "importIdentifier": "contacts"})).unwrap();
 /// let hooks = types::SchemaHooks::builder().row_hooks(vec!["(record) => record".to_owned()]);
 /// let request = ImportRequest::new(Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"), Source::file("contacts.csv"))
 ///     .settings(settings)
@@ -754,8 +755,33 @@ impl ImportRequest {
         }
     }
 
+    /// Settings built from an empty settings builder, e.g.
+    /// `.settings_with(|s| s.development_mode(true).title("Contacts".to_owned()))`: the easy way
+    /// to set a few settings.
+    ///
+    /// ```
+    /// let request = dromo_client::ImportRequest::new(
+    ///     dromo_client::Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"),
+    ///     dromo_client::Source::file("contacts.csv"),
+    /// )
+    /// .settings_with(|s| s.development_mode(true).max_records(Some(1000)));
+    /// request.validate()?;
+    /// # Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn settings_with(
+        self,
+        build: impl FnOnce(types::builder::SchemaSettings) -> types::builder::SchemaSettings,
+    ) -> Self {
+        // The generated builder wants its catch-all `extra` map set explicitly.
+        self.settings(build(
+            types::SchemaSettings::builder().extra(serde_json::Map::new()),
+        ))
+    }
+
     /// Settings (merged over a saved schema's, or the inline schema's): a
-    /// `types::SchemaSettings` or its builder, `types::SchemaSettings::builder()`.
+    /// `types::SchemaSettings` (e.g. `serde_json::from_value(json!({..}))`) or its builder
+    /// (`types::SchemaSettings::builder()`, whose `extra` must be set; see
+    /// [`ImportRequest::settings_with`]).
     pub fn settings<S>(mut self, settings: S) -> Self
     where
         S: TryInto<types::SchemaSettings>,
