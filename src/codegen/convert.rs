@@ -136,13 +136,13 @@ pub fn to_openapi30(doc: &mut Value) -> Result<(), ConvertError> {
     }
 
     for (key, value) in root.iter_mut() {
-        walk_document(value, &child("", key), key)?;
+        walk_document(value, &child("", key))?;
     }
     Ok(())
 }
 
 /// Walks the non-schema parts of the document, converting every schema it finds.
-fn walk_document(value: &mut Value, pointer: &str, key: &str) -> Result<(), ConvertError> {
+fn walk_document(value: &mut Value, pointer: &str) -> Result<(), ConvertError> {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
@@ -158,14 +158,14 @@ fn walk_document(value: &mut Value, pointer: &str, key: &str) -> Result<(), Conv
                 } else if k == "example" || k == "examples" || k.starts_with("x-") {
                     // Data and extensions, not schemas.
                 } else {
-                    walk_document(v, &p, k)?;
+                    walk_document(v, &p)?;
                 }
             }
             Ok(())
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                walk_document(v, &child(pointer, &i.to_string()), key)?;
+                walk_document(v, &child(pointer, &i.to_string()))?;
             }
             Ok(())
         }
