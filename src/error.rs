@@ -304,7 +304,9 @@ impl ApiResponse {
         let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
         let mut messages = Vec::new();
         if let Some(value) = &parsed {
-            collect_messages(value, "", &mut messages);
+            if !problem_details(value, &mut messages) {
+                collect_messages(value, "", &mut messages);
+            }
         }
         Self {
             status,
@@ -354,6 +356,39 @@ impl ApiResponse {
             None => "slow down and retry; Dromo allows 20 creates per minute and 12 status polls per minute per import".to_owned(),
         }
     }
+}
+
+/// Reads an RFC 7807 problem (`{"title", "status", "detail", ...}`, as Prism and some proxies
+/// answer) into messages: one per entry of its `validation` list (`body.fields.0: must be…`),
+/// else its `detail` or `title`. False when the body is not such a problem.
+fn problem_details(value: &serde_json::Value, out: &mut Vec<(String, String)>) -> bool {
+    let is_problem = value.get("title").is_some_and(serde_json::Value::is_string)
+        && value.get("status").is_some_and(serde_json::Value::is_number);
+    if !is_problem {
+        return false;
+    }
+    let entries = value.get("validation").and_then(|v| v.as_array());
+    for entry in entries.into_iter().flatten() {
+        let location = entry
+            .get("location")
+            .and_then(|l| l.as_array())
+            .map(|parts| {
+                let parts: Vec<String> = parts
+                    .iter()
+                    .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                    .collect();
+                parts.join(".")
+            })
+            .unwrap_or_default();
+        if let Some(message) = entry.get("message").and_then(|m| m.as_str()) {
+            out.push((location, message.to_owned()));
+        }
+    }
+    if out.is_empty() {
+        let text = value.get("detail").or_else(|| value.get("title")).and_then(|v| v.as_str());
+        out.push(("detail".to_owned(), text.unwrap_or_default().to_owned()));
+    }
+    true
 }
 
 fn collect_messages(value: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
@@ -445,6 +480,26 @@ impl Error {
             Self::Step { source, .. } => source.is_retryable(),
             _ => false,
         }
+    }
+
+    /// Classifies a failed answer by its status, as this crate's own calls do: for requests
+    /// made through [`Client::api`](crate::Client::api) or by hand.
+    ///
+    /// ```
+    /// use dromo_client::{ApiResponse, Error};
+    ///
+    /// let headers = reqwest::header::HeaderMap::new();
+    /// let answer = ApiResponse::new(401, &headers, br#"{"detail": "Invalid license key."}"#);
+    /// let err = Error::from_api_response(answer);
+    /// assert!(matches!(err, Error::Unauthorized { .. }));
+    /// assert!(err.to_string().contains("Backend license key"));
+    /// ```
+    pub fn from_api_response(response: ApiResponse) -> Self {
+        let context = RequestContext {
+            resource: "the requested resource".to_owned(),
+            ..RequestContext::default()
+        };
+        Self::from_response(response, &context)
     }
 
     /// How long the server asked to wait before retrying, if it said.
