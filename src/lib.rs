@@ -23,6 +23,7 @@ mod create;
 mod error;
 mod presigned;
 mod request;
+mod results;
 mod status;
 mod upload;
 mod wait;
@@ -35,6 +36,7 @@ pub use request::{
     validate, CreateRequest, Field, FieldType, ImportRequest, Rows, Schema, SelectOption, Source,
     User, MAX_INITIAL_DATA_BYTES, SUPPORTED_FILE_EXTENSIONS,
 };
+pub use results::{RowStream, MAX_ROW_BYTES};
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 

@@ -1,0 +1,546 @@
+//! Fetching the cleaned rows of a successful import: the result URL, then a streamed download
+//! parsed row by row.
+
+use crate::error::{from_progenitor, read_limited, snippet, BoxError, Error};
+use crate::presigned::PresignedUrl;
+use crate::types::GetHeadlessImportUrlResponse;
+use crate::upload::{backoff, scrub, S3Error};
+use crate::wait::parse_import_id;
+use crate::Client;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The largest single row the result stream accepts (64 MiB): a guard against a body that is
+/// not the documented array of rows.
+pub const MAX_ROW_BYTES: usize = 64 * 1024 * 1024;
+
+/// How many times the download request is sent at most when it fails before any row arrived.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+
+/// The rows of an import's results, decoded one at a time as they arrive.
+///
+/// Memory holds one row and the current network chunk, whatever the number of rows. A failure
+/// (a broken connection, a row that does not decode into `T`) is yielded as an `Err` and ends
+/// the stream.
+///
+/// ```no_run
+/// use futures_util::TryStreamExt;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Person { email: String }
+///
+/// # async fn run(client: dromo_client::Client, id: String) -> Result<(), dromo_client::Error> {
+/// let mut rows = client.stream_results::<Person>(&id).await?;
+/// while let Some(person) = rows.try_next().await? {
+///     println!("{}", person.email);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct RowStream<T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
+}
+
+impl<T> fmt::Debug for RowStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowStream").finish_non_exhaustive()
+    }
+}
+
+impl<T> Stream for RowStream<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl Client {
+    /// The presigned URL of import `id`'s results (`GET /headless/imports/{id}/url/`). Dromo
+    /// gives one only once the import is `SUCCESSFUL`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let url = client.result_url("94187d21-9820-420f-b08c-a80cbbf52604").await?;
+    /// println!("results at {url}"); // redacted: no signature
+    /// # Ok(()) }
+    /// ```
+    pub async fn result_url(&self, id: impl fmt::Display) -> Result<PresignedUrl, Error> {
+        let id = id.to_string();
+        let uuid = parse_import_id(&id)?;
+        let context = self.context(format!("results of headless import {id}"));
+        let response = match self.api().get_headless_import_url().id(uuid).send().await {
+            Ok(response) => response.into_inner(),
+            Err(e) => return Err(from_progenitor::<GetHeadlessImportUrlResponse, _>(e, &context).await),
+        };
+        let raw = response.presigned_url.ok_or_else(|| Error::Decode {
+            status: 200,
+            path: "presigned_url".to_owned(),
+            message: format!("Dromo answered without a `presigned_url` for import {id}"),
+            snippet: String::new(),
+            source: "missing field `presigned_url`".into(),
+        })?;
+        PresignedUrl::parse(&raw).map_err(|e| match e {
+            Error::BadUrl { reason, source, .. } => Error::BadUrl { what: format!("result URL for import {id}"), reason, source },
+            other => other,
+        })
+    }
+
+    /// Downloads all the rows of successful import `id` into a `Vec`.
+    ///
+    /// For many rows prefer [`Client::stream_results`], which holds one row at a time.
+    ///
+    /// ```no_run
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let rows: Vec<serde_json::Value> = client.fetch_results("94187d21-9820-420f-b08c-a80cbbf52604").await?;
+    /// println!("{} rows", rows.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch_results<T: DeserializeOwned + Send + 'static>(&self, id: impl fmt::Display) -> Result<Vec<T>, Error> {
+        self.stream_results(id).await?.try_collect().await
+    }
+
+    /// Streams the rows of successful import `id`: fetches the result URL, then downloads the
+    /// JSON array through the transfer client (no API key) and decodes each row into `T` as its
+    /// bytes arrive. See [`RowStream`].
+    ///
+    /// A download that fails before the first byte (connection failure, 5xx) is retried; one
+    /// that breaks midway ends the stream with an [`Error::Download`]. A row that does not
+    /// decode is an [`Error::Decode`] whose path starts with the row's index, e.g. `[41].email`.
+    pub async fn stream_results<T: DeserializeOwned + Send + 'static>(&self, id: impl fmt::Display) -> Result<RowStream<T>, Error> {
+        let id = id.to_string();
+        let url = self.result_url(&id).await?;
+        self.stream_results_from(&id, &url).await
+    }
+
+    /// Streams the rows at a result URL already fetched with [`Client::result_url`].
+    pub async fn stream_results_from<T: DeserializeOwned + Send + 'static>(
+        &self,
+        id: impl fmt::Display,
+        url: &PresignedUrl,
+    ) -> Result<RowStream<T>, Error> {
+        let id = id.to_string();
+        let response = self.open_download(&id, url).await?;
+        let bytes = response.bytes_stream().map_err({
+            let id = id.clone();
+            move |e| download_error(&id, "the download broke midway; fetch the results again".to_owned(), None, true, Some(Box::new(e.without_url())))
+        });
+        Ok(RowStream { inner: Box::pin(rows(id, bytes)) })
+    }
+
+    async fn open_download(&self, id: &str, url: &PresignedUrl) -> Result<reqwest::Response, Error> {
+        let mut attempt = 1;
+        loop {
+            let error = match self.transfer().get(url.as_url().clone()).send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = read_limited(response).await;
+                    explain_download_failure(id, url, status, S3Error::parse(&body))
+                }
+                Err(e) => {
+                    let e = e.without_url();
+                    let kind = crate::error::classify_transport(&e);
+                    let host = url.as_url().host_str().unwrap_or("the result host").to_owned();
+                    download_error(id, format!("could not reach {host}: {kind}; try again"), None, true, Some(Box::new(e)))
+                }
+            };
+            if !error.is_retryable() || attempt >= DOWNLOAD_ATTEMPTS {
+                return Err(error);
+            }
+            let delay = backoff(Duration::from_millis(500), Duration::from_secs(10), attempt);
+            tracing::warn!(import = %id, url = %url, attempt, ?delay, error = %error, "result download failed; retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+}
+
+fn download_error(id: &str, reason: String, status: Option<u16>, retryable: bool, source: Option<BoxError>) -> Error {
+    Error::Download { import_id: id.to_owned(), reason, status, retryable, source }
+}
+
+fn explain_download_failure(id: &str, url: &PresignedUrl, status: u16, s3: S3Error) -> Error {
+    let code = s3.code.as_deref().map(|c| scrub(c, url));
+    let message = s3.message.as_deref().map(|m| scrub(m, url));
+    let said = match (&code, &message) {
+        (Some(c), Some(m)) => format!("S3 said {c}: {m}"),
+        (Some(c), None) => format!("S3 said {c}"),
+        (None, Some(m)) => format!("S3 said: {m}"),
+        (None, None) => "no S3 error code".to_owned(),
+    };
+    let expired = message.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("expired"));
+    let code = code.unwrap_or_default();
+    if expired {
+        download_error(id, format!("the result URL has expired (HTTP {status}, {said}); fetch the results again: each fetch gets a fresh URL"), Some(status), false, None)
+    } else if code == "SignatureDoesNotMatch" {
+        download_error(id, format!("S3 refused the URL's signature (HTTP {status}, {said}); the result URL was altered: fetch the results again"), Some(status), false, None)
+    } else if status >= 500 || matches!(code.as_str(), "SlowDown" | "InternalError" | "RequestTimeout") {
+        download_error(id, format!("S3 had a temporary failure (HTTP {status}, {said}); try again later"), Some(status), true, None)
+    } else {
+        download_error(id, format!("S3 answered HTTP {status} ({said}); fetch the results again, or report this"), Some(status), false, None)
+    }
+}
+
+struct RowState<S> {
+    id: String,
+    bytes: S,
+    splitter: ArraySplitter,
+    ready: VecDeque<Vec<u8>>,
+    index: usize,
+    finished: bool,
+}
+
+/// Decodes the rows of `bytes`, a JSON array arriving in chunks, one element at a time.
+fn rows<T, S>(id: String, bytes: S) -> impl Stream<Item = Result<T, Error>> + Send
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static,
+{
+    let state = RowState { id, bytes, splitter: ArraySplitter::new(MAX_ROW_BYTES), ready: VecDeque::new(), index: 0, finished: false };
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if state.finished {
+                return None;
+            }
+            if let Some(row) = state.ready.pop_front() {
+                let index = state.index;
+                state.index += 1;
+                let decoded = decode_row::<T>(index, &row);
+                if decoded.is_err() {
+                    state.finished = true;
+                }
+                return Some((decoded, state));
+            }
+            let failure = match state.bytes.next().await {
+                Some(Ok(chunk)) => match state.splitter.push(&chunk, &mut state.ready) {
+                    Ok(()) => continue,
+                    Err(e) => e.into_error(&state.id),
+                },
+                Some(Err(e)) => match e {
+                    Error::Download { import_id, reason, status, retryable, source } => Error::Download {
+                        import_id,
+                        reason: format!("{reason} (after {} rows)", state.index + state.ready.len()),
+                        status,
+                        retryable,
+                        source,
+                    },
+                    other => other,
+                },
+                None => match state.splitter.finish() {
+                    Ok(()) => {
+                        state.finished = true;
+                        continue;
+                    }
+                    Err(e) => e.into_error(&state.id),
+                },
+            };
+            state.finished = true;
+            return Some((Err(failure), state));
+        }
+    })
+}
+
+/// Decodes row `index`; a failure names the row and the path inside it.
+fn decode_row<T: DeserializeOwned>(index: usize, row: &[u8]) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(row);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let inner_path = e.path().to_string();
+        let path = match inner_path.as_str() {
+            "." => format!("[{index}]"),
+            p if p.starts_with('[') => format!("[{index}]{p}"),
+            p => format!("[{index}].{p}"),
+        };
+        let inner = e.into_inner();
+        Error::Decode { status: 200, message: format!("row {index}: {inner}"), path, snippet: snippet(row), source: Box::new(inner) }
+    })
+}
+
+/// Why the body is not a JSON array of rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SplitError {
+    /// What was wrong.
+    pub message: String,
+    /// The byte offset in the body.
+    pub offset: u64,
+}
+
+impl SplitError {
+    fn into_error(self, id: &str) -> Error {
+        download_error(
+            id,
+            format!("the results are not a JSON array of rows: {} at byte {}; please report this", self.message, self.offset),
+            Some(200),
+            false,
+            None,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// Before the opening `[`.
+    Start,
+    /// After `[`: a value or `]`.
+    FirstOrEnd,
+    /// After `,`: a value.
+    Value,
+    /// Inside an element.
+    InElement,
+    /// After an element: `,` or `]`.
+    AfterElement,
+    /// After the closing `]`: only whitespace.
+    Done,
+}
+
+/// Splits a top-level JSON array arriving in arbitrary chunks into the bytes of its elements,
+/// tracking strings, escapes and nesting depth; the elements are decoded separately. It checks
+/// the array's structure, not the elements' JSON (their decoder does that).
+#[derive(Debug)]
+pub(crate) struct ArraySplitter {
+    state: Split,
+    depth: usize,
+    in_string: bool,
+    escape: bool,
+    /// The element is a bare scalar (number, `true`…): it ends at a delimiter.
+    scalar: bool,
+    element: Vec<u8>,
+    offset: u64,
+    max_element: usize,
+}
+
+impl ArraySplitter {
+    pub(crate) fn new(max_element: usize) -> Self {
+        Self { state: Split::Start, depth: 0, in_string: false, escape: false, scalar: false, element: Vec::new(), offset: 0, max_element }
+    }
+
+    fn fail<T>(&self, message: String) -> Result<T, SplitError> {
+        Err(SplitError { message, offset: self.offset })
+    }
+
+    /// Feeds a chunk; complete elements are appended to `out`.
+    pub(crate) fn push(&mut self, chunk: &[u8], out: &mut VecDeque<Vec<u8>>) -> Result<(), SplitError> {
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
+            match self.state {
+                Split::InElement => {
+                    // Fast path: copy the run of bytes that cannot change the state.
+                    let run = chunk[i..].iter().position(|&c| matches!(c, b'"' | b'\\' | b'{' | b'}' | b'[' | b']' | b',') || c.is_ascii_whitespace()).unwrap_or(chunk.len() - i);
+                    if run > 0 && !self.escape {
+                        self.take(&chunk[i..i + run])?;
+                        i += run;
+                        self.offset += run as u64;
+                        continue;
+                    }
+                    self.element_byte(b, out)?;
+                }
+                Split::Start => match b {
+                    b'[' => self.state = Split::FirstOrEnd,
+                    b'\xEF' | b'\xBB' | b'\xBF' if self.offset < 3 => {} // a UTF-8 byte order mark
+                    c if c.is_ascii_whitespace() => {}
+                    c => return self.fail(format!("it starts with `{}` instead of `[`", c.escape_ascii())),
+                },
+                Split::FirstOrEnd | Split::Value => match b {
+                    c if c.is_ascii_whitespace() => {}
+                    b']' if self.state == Split::FirstOrEnd => self.state = Split::Done,
+                    b']' | b',' => return self.fail(format!("`{}` where a row was expected", b as char)),
+                    _ => {
+                        self.state = Split::InElement;
+                        self.scalar = !matches!(b, b'{' | b'[' | b'"');
+                        self.element_byte(b, out)?;
+                    }
+                },
+                Split::AfterElement => match b {
+                    b',' => self.state = Split::Value,
+                    b']' => self.state = Split::Done,
+                    c if c.is_ascii_whitespace() => {}
+                    c => return self.fail(format!("`{}` after a row, where `,` or `]` was expected", c.escape_ascii())),
+                },
+                Split::Done => {
+                    if !b.is_ascii_whitespace() {
+                        return self.fail(format!("`{}` after the closing `]`", b.escape_ascii()));
+                    }
+                }
+            }
+            i += 1;
+            self.offset += 1;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, bytes: &[u8]) -> Result<(), SplitError> {
+        if self.element.len() + bytes.len() > self.max_element {
+            return self.fail(format!("a row is larger than {} bytes", self.max_element));
+        }
+        self.element.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// One byte of an element (possibly its first, possibly the delimiter after a scalar).
+    fn element_byte(&mut self, b: u8, out: &mut VecDeque<Vec<u8>>) -> Result<(), SplitError> {
+        if self.in_string {
+            self.take(&[b])?;
+            if self.escape {
+                self.escape = false;
+            } else if b == b'\\' {
+                self.escape = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                if self.depth == 0 {
+                    self.complete(out);
+                }
+            }
+            return Ok(());
+        }
+        if self.scalar {
+            if b == b',' || b == b']' || b.is_ascii_whitespace() {
+                self.complete(out);
+                // The delimiter belongs to the array.
+                return match b {
+                    b',' => {
+                        self.state = Split::Value;
+                        Ok(())
+                    }
+                    b']' => {
+                        self.state = Split::Done;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                };
+            }
+            return self.take(&[b]);
+        }
+        self.take(&[b])?;
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                if self.depth == 0 {
+                    self.complete(out);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn complete(&mut self, out: &mut VecDeque<Vec<u8>>) {
+        out.push_back(std::mem::take(&mut self.element));
+        self.state = Split::AfterElement;
+        self.scalar = false;
+        self.depth = 0;
+    }
+
+    /// Checks the body ended after the closing `]`.
+    pub(crate) fn finish(&mut self) -> Result<(), SplitError> {
+        match self.state {
+            Split::Done => Ok(()),
+            Split::Start if self.offset == 0 => self.fail("the body is empty".to_owned()),
+            _ => self.fail("the body ends before the closing `]`".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_in_chunks(body: &[u8], size: usize) -> Result<Vec<String>, SplitError> {
+        let mut splitter = ArraySplitter::new(1 << 20);
+        let mut out = VecDeque::new();
+        for chunk in body.chunks(size.max(1)) {
+            splitter.push(chunk, &mut out)?;
+        }
+        splitter.finish()?;
+        Ok(out.into_iter().map(|v| String::from_utf8(v).unwrap()).collect())
+    }
+
+    const TRICKY: &str = r#" [ {"a": "]", "b": ",", "c": "\"", "d": "\\", "e": "\\\"]"},
+        {"nested": [[1, 2], {"x": [3, "]]"]}], "u": "\u005d é 😀"} ,
+        ["an", "array", ["row"]], "a string, with ] and \" inside", 12.5e3, -3, true, false, null,
+        {}, [], "" ]
+    "#;
+
+    #[test]
+    fn splits_tricky_elements_at_every_chunk_size() {
+        let expected: Vec<serde_json::Value> = serde_json::from_str(TRICKY).unwrap();
+        for size in 1..=TRICKY.len() {
+            let parts = split_in_chunks(TRICKY.as_bytes(), size).unwrap_or_else(|e| panic!("chunk size {size}: {e:?}"));
+            let values: Vec<serde_json::Value> = parts.iter().map(|p| serde_json::from_str(p).unwrap_or_else(|e| panic!("chunk size {size}: `{p}`: {e}"))).collect();
+            assert_eq!(values, expected, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn splits_at_every_boundary_of_two_chunks() {
+        let expected: Vec<serde_json::Value> = serde_json::from_str(TRICKY).unwrap();
+        for cut in 0..=TRICKY.len() {
+            let mut splitter = ArraySplitter::new(1 << 20);
+            let mut out = VecDeque::new();
+            splitter.push(&TRICKY.as_bytes()[..cut], &mut out).unwrap();
+            splitter.push(&TRICKY.as_bytes()[cut..], &mut out).unwrap();
+            splitter.finish().unwrap();
+            let values: Vec<serde_json::Value> = out.iter().map(|p| serde_json::from_slice(p).unwrap()).collect();
+            assert_eq!(values, expected, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn empty_arrays_and_whitespace() {
+        assert_eq!(split_in_chunks(b"[]", 1).unwrap(), Vec::<String>::new());
+        assert_eq!(split_in_chunks(b"\xEF\xBB\xBF \n[ \n ] \n", 1).unwrap(), Vec::<String>::new());
+        assert_eq!(split_in_chunks(b"[1]", 1).unwrap(), vec!["1"]);
+        assert_eq!(split_in_chunks(b"[1 , 2]", 2).unwrap(), vec!["1", "2"]);
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors() {
+        for (body, wanted) in [
+            (&b""[..], "empty"),
+            (b"{\"a\": 1}", "instead of `[`"),
+            (b"[{\"a\": 1}", "before the closing"),
+            (b"[{\"a\": 1},]", "where a row was expected"),
+            (b"[,1]", "where a row was expected"),
+            (b"[1] x", "after the closing"),
+            (b"[{} {}]", "after a row"),
+            (b"[\"unterminated]", "before the closing"),
+        ] {
+            let e = split_in_chunks(body, 3).unwrap_err();
+            assert!(e.message.contains(wanted), "{}: {e:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn rows_larger_than_the_limit_are_refused() {
+        let mut splitter = ArraySplitter::new(10);
+        let mut out = VecDeque::new();
+        let e = splitter.push(br#"[{"a": "0123456789"}]"#, &mut out).unwrap_err();
+        assert!(e.message.contains("larger than 10 bytes"), "{e:?}");
+    }
+
+    #[test]
+    fn decode_errors_name_the_row_and_the_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Person {
+            email: String,
+        }
+        let e = decode_row::<Person>(41, br#"{"email": 3}"#).unwrap_err();
+        match &e {
+            Error::Decode { path, .. } => assert_eq!(path, "[41].email"),
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("[41].email"), "{e}");
+        let e = decode_row::<Person>(7, b"[1]").unwrap_err();
+        assert!(matches!(&e, Error::Decode { path, .. } if path == "[7][0]"), "{e:?}");
+        let e = decode_row::<Person>(8, b"true").unwrap_err();
+        assert!(matches!(&e, Error::Decode { path, .. } if path == "[8]"), "{e:?}");
+    }
+}
