@@ -530,3 +530,27 @@ async fn a_server_that_never_answers_times_out() {
     assert!(err.is_retryable());
     holder.abort();
 }
+
+#[tokio::test]
+async fn rows_over_15_mb_are_refused_before_sending() {
+    let server = strict_server().await;
+    // 16 rows of 1 MiB strings: the serialized `initial_data` is just over 16 MiB.
+    let big = "x".repeat(1024 * 1024);
+    let rows: Vec<[&str; 1]> = (0..16).map(|_| [big.as_str()]).collect();
+    let request = ImportRequest::new(
+        Schema::inline([Field::new("a", "A", FieldType::String)]),
+        Source::rows(&rows).unwrap(),
+    );
+    let err = client(&server)
+        .create_headless_import(request)
+        .await
+        .unwrap_err();
+    let expected = 16 * (1024 * 1024 + 4) + 15 + 2; // `["…"]` per row, commas, brackets
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid import request, nothing was sent: 1 problem: `initial_data` is {expected} bytes serialized (16.0 MB), \
+             over Dromo's limit of 15728640 bytes (15 MB): split the rows over several imports, or upload them as a CSV file"
+        )
+    );
+}
