@@ -133,7 +133,10 @@ impl Client {
         request: impl Into<CreateRequest>,
     ) -> Result<CreatedImport, Error> {
         let prepared = request.into().prepare()?;
-        let mut context = self.context("headless import create");
+        let mut context = self.context(format!(
+            "the endpoint POST {}/headless/imports/",
+            self.base_url()
+        ));
         context.schema_id = prepared.schema_id;
         let api = self.api();
         let url = format!("{}/headless/imports/", api.baseurl());

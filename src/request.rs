@@ -587,8 +587,9 @@ impl Field {
         self
     }
 
-    /// Adds a validator, e.g. `json!({"validate": "regex_match", "regex": "^[0-9]+$"})`.
-    /// A value that is not a JSON object is reported by the checks before sending.
+    /// Adds a validator, e.g. `json!({"validate": "regex_match", "regex": "^[0-9]+$"})`; a
+    /// bare name (`json!("required")`) is taken as `{"validate": name}`. Unknown validator names
+    /// are reported by the checks before sending.
     pub fn validator(mut self, validator: serde_json::Value) -> Self {
         let map = match validator {
             serde_json::Value::Object(map) => map,

@@ -554,3 +554,28 @@ async fn rows_over_15_mb_are_refused_before_sending() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_404_without_a_saved_schema_names_the_endpoint() {
+    let server = strict_server().await;
+    let body = json!({"fields": [{"key": "a", "label": "A", "type": "string"}], "original_filename": "a.csv"});
+    expect_create(
+        &server,
+        body,
+        ResponseTemplate::new(404).set_body_json(json!({"detail": "Not found."})),
+    )
+    .await;
+    let request = ImportRequest::new(
+        Schema::inline([Field::new("a", "A", FieldType::String)]),
+        Source::file("a.csv"),
+    );
+    let err = client(&server)
+        .create_headless_import(request)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("the endpoint POST {}/headless/imports/ not found (HTTP 404): check the id, or whether it was deleted (server said: Not found.)", server.uri())
+    );
+}
