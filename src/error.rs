@@ -280,7 +280,7 @@ pub struct ApiResponse {
     /// The server's messages: `("detail", …)` for `{"detail": …}`, one entry per field for a
     /// Django REST field map (`{"initial_data": ["…"]}`), `("field.sub", …)` when nested.
     pub messages: Vec<(String, String)>,
-    /// The body, truncated to [`SNIPPET_CHARS`] characters.
+    /// The body, truncated to 200 characters.
     pub body: String,
     /// Whether the body was JSON.
     pub json: bool,
