@@ -27,6 +27,7 @@ mod results;
 mod status;
 mod upload;
 mod wait;
+mod workflow;
 
 pub use config::{Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT};
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
@@ -39,9 +40,10 @@ pub use request::{
 pub use results::{RowStream, MAX_ROW_BYTES};
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
+pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
+pub use workflow::{ImportOptions, ImportOutcome, StepFn};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.
-pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
 ///
 /// Nothing here is written by hand: see `build.rs` and `src/codegen/` for how it is made, and
 /// `src/codegen/corrections.rs` for where it departs from the upstream spec.

@@ -248,6 +248,18 @@ pub struct UploadOptions {
     retry_delay: Duration,
     max_retry_delay: Duration,
     on_progress: Option<ProgressFn>,
+    stall: Stall,
+}
+
+/// Which stall timeout an upload uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stall {
+    /// The client's ([`ClientBuilder::transfer_stall_timeout`](crate::ClientBuilder::transfer_stall_timeout)).
+    Client,
+    /// This one.
+    Set(Duration),
+    /// None: only the transfer client's own timeouts apply.
+    Off,
 }
 
 impl Default for UploadOptions {
@@ -257,6 +269,7 @@ impl Default for UploadOptions {
             retry_delay: Duration::from_secs(1),
             max_retry_delay: Duration::from_secs(30),
             on_progress: None,
+            stall: Stall::Client,
         }
     }
 }
@@ -268,6 +281,7 @@ impl fmt::Debug for UploadOptions {
             .field("retry_delay", &self.retry_delay)
             .field("max_retry_delay", &self.max_retry_delay)
             .field("on_progress", &self.on_progress.is_some())
+            .field("stall", &self.stall)
             .finish()
     }
 }
@@ -288,6 +302,21 @@ impl UploadOptions {
     /// The longest delay between two attempts; default 30 s.
     pub fn max_retry_delay(mut self, delay: Duration) -> Self {
         self.max_retry_delay = delay;
+        self
+    }
+
+    /// Fails an attempt when no byte moves for `timeout` (default: the client's
+    /// [`transfer_stall_timeout`](crate::ClientBuilder::transfer_stall_timeout), 60 s).
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall = Stall::Set(timeout);
+        self
+    }
+
+    /// Turns the stall watchdog off: only the transfer client's own timeouts apply (its
+    /// `read_timeout`). For a transfer client with its own policy, or for tests that run with
+    /// tokio's paused clock, where an armed watchdog would fire as soon as the runtime idles.
+    pub fn without_stall_timeout(mut self) -> Self {
+        self.stall = Stall::Off;
         self
     }
 
@@ -403,11 +432,19 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, source.content_type.as_str())
             .body(reqwest::Body::wrap_stream(body))
             .send();
-        let stall = self.stall_timeout();
-        let outcome = tokio::select! {
-            outcome = request => Some(outcome),
-            () = watch.stalled(stall) => None,
+        let stall = match options.stall {
+            Stall::Client => Some(self.stall_timeout()),
+            Stall::Set(timeout) => Some(timeout),
+            Stall::Off => None,
         };
+        let outcome = match stall {
+            Some(stall) => tokio::select! {
+                outcome = request => Some(outcome),
+                () = watch.stalled(stall) => None,
+            },
+            None => Some(request.await),
+        };
+        let stall = stall.unwrap_or_default();
         let local = || {
             local_error
                 .lock()

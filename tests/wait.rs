@@ -78,19 +78,12 @@ impl Scripted {
 
 /// A client without HTTP timeouts, so that no timer is pending during a request.
 fn client(base_url: &str) -> Client {
-    let http = || {
-        reqwest::Client::builder()
-            .pool_idle_timeout(None)
-            .build()
-            .unwrap()
-    };
-    Client::builder()
-        .api_key("backend-key")
-        .base_url(base_url)
-        .http_client(http())
-        .transfer_client(http())
-        .build()
-        .unwrap()
+    client_with_key(base_url, "backend-key")
+}
+
+fn client_with_key(base_url: &str, key: &str) -> Client {
+    let http = || reqwest::Client::builder().pool_idle_timeout(None).build().unwrap();
+    Client::builder().api_key(key).base_url(base_url).http_client(http()).transfer_client(http()).build().unwrap()
 }
 
 fn assert_polite(gaps: &[Duration]) {
@@ -435,12 +428,7 @@ async fn the_stand_in_with_a_rate_limit_and_slow_steps() {
         .unwrap();
     let id = create_file_import(&server).await;
     let start = Instant::now();
-    // The crate's ordinary client (with its HTTP timeouts) against a server on this runtime.
-    let client = Client::builder()
-        .api_key(server.api_key())
-        .base_url(server.base_url())
-        .build()
-        .unwrap();
+    let client = client_with_key(&server.base_url(), server.api_key());
     let outcome = client
         .wait_for_import(&id, &WaitOptions::default())
         .await
@@ -474,11 +462,7 @@ async fn the_stand_in_outcomes() {
     ] {
         let server = StandIn::builder().outcome(outcome).start().await.unwrap();
         let id = create_file_import(&server).await;
-        let client = Client::builder()
-            .api_key(server.api_key())
-            .base_url(server.base_url())
-            .build()
-            .unwrap();
+        let client = client_with_key(&server.base_url(), server.api_key());
         let waited = client
             .wait_for_import(&id, &WaitOptions::default())
             .await

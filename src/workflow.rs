@@ -1,0 +1,265 @@
+//! The whole headless import in one call: create → upload → wait → results.
+
+use crate::error::{Error, Step, Violation, Violations};
+use crate::request::{ImportRequest, Schema, Source};
+use crate::upload::{UploadOptions, UploadSource};
+use crate::wait::{WaitOptions, WaitOutcome};
+use crate::{Client, ImportStatus};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How a whole import ended. Failures of a step are the `Err` ([`Error::Step`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ImportOutcome<T> {
+    /// `SUCCESSFUL`: the cleaned rows.
+    Imported {
+        /// The import's id.
+        import_id: String,
+        /// The rows, decoded into `T`.
+        rows: Vec<T>,
+    },
+    /// `NEEDS_REVIEW`: a person must fix the data at `review_url`; fetch the rows with
+    /// [`Client::fetch_results`] once they have.
+    NeedsReview {
+        /// The import's id.
+        import_id: String,
+        /// Where to review the data (`None` if Dromo did not send one).
+        review_url: Option<String>,
+    },
+    /// `FAILED`: Dromo could not process the import.
+    Failed {
+        /// The import's id.
+        import_id: String,
+        /// Dromo's `import_errors`.
+        import_errors: Vec<serde_json::Map<String, serde_json::Value>>,
+    },
+    /// The maximum wait ([`WaitOptions::max_wait`]) passed first; wait again later with
+    /// [`Client::wait_for_import`].
+    StillProcessing {
+        /// The import's id.
+        import_id: String,
+        /// Its status at the last poll.
+        last_status: ImportStatus,
+    },
+}
+
+impl<T> ImportOutcome<T> {
+    /// The import's id.
+    pub fn import_id(&self) -> &str {
+        match self {
+            Self::Imported { import_id, .. }
+            | Self::NeedsReview { import_id, .. }
+            | Self::Failed { import_id, .. }
+            | Self::StillProcessing { import_id, .. } => import_id,
+        }
+    }
+
+    /// The import's final status (for [`ImportOutcome::StillProcessing`], the last one seen).
+    pub fn status(&self) -> ImportStatus {
+        match self {
+            Self::Imported { .. } => ImportStatus::Successful,
+            Self::NeedsReview { .. } => ImportStatus::NeedsReview,
+            Self::Failed { .. } => ImportStatus::Failed,
+            Self::StillProcessing { last_status, .. } => last_status.clone(),
+        }
+    }
+
+    /// The rows, when the import succeeded.
+    pub fn rows(&self) -> Option<&[T]> {
+        match self {
+            Self::Imported { rows, .. } => Some(rows),
+            _ => None,
+        }
+    }
+}
+
+/// Called when a step starts, with the import's id once it exists.
+pub type StepFn = Arc<dyn Fn(Step, Option<&str>) + Send + Sync>;
+
+/// The options of [`Client::import_file_with`] and [`Client::import_rows_with`].
+///
+/// ```
+/// use dromo_client::{ImportOptions, WaitOptions};
+/// use std::time::Duration;
+///
+/// let options = ImportOptions::default()
+///     .wait(WaitOptions::default().max_wait(Duration::from_secs(600)))
+///     .on_step(|step, id| eprintln!("{step} {}", id.unwrap_or("")));
+/// # let _ = options;
+/// ```
+#[derive(Clone, Default)]
+pub struct ImportOptions {
+    upload: UploadOptions,
+    wait: WaitOptions,
+    on_step: Option<StepFn>,
+}
+
+impl fmt::Debug for ImportOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("upload", &self.upload)
+            .field("wait", &self.wait)
+            .field("on_step", &self.on_step.is_some())
+            .finish()
+    }
+}
+
+impl ImportOptions {
+    /// How the file is uploaded (retries, progress).
+    pub fn upload(mut self, options: UploadOptions) -> Self {
+        self.upload = options;
+        self
+    }
+
+    /// How long and how often to poll.
+    pub fn wait(mut self, options: WaitOptions) -> Self {
+        self.wait = options;
+        self
+    }
+
+    /// Calls `f` as each step starts.
+    pub fn on_step(mut self, f: impl Fn(Step, Option<&str>) + Send + Sync + 'static) -> Self {
+        self.on_step = Some(Arc::new(f));
+        self
+    }
+
+    fn step(&self, step: Step, id: Option<&str>) {
+        if let Some(f) = &self.on_step {
+            f(step, id);
+        }
+    }
+}
+
+fn in_step(step: Step, import_id: Option<&str>) -> impl FnOnce(Error) -> Error + '_ {
+    move |source| Error::Step { step, import_id: import_id.map(str::to_owned), source: Box::new(source) }
+}
+
+impl Client {
+    /// Imports the file at `path` with `schema`: creates the import, uploads the file, waits
+    /// (default [`WaitOptions`]) and fetches the rows.
+    ///
+    /// A failure is an [`Error::Step`] naming the step and, once created, the import.
+    ///
+    /// ```no_run
+    /// use dromo_client::{ImportOutcome, Schema};
+    ///
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let schema = Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604");
+    /// match client.import_file::<serde_json::Value>("people.csv", schema).await? {
+    ///     ImportOutcome::Imported { rows, .. } => println!("{} rows", rows.len()),
+    ///     ImportOutcome::NeedsReview { review_url, .. } => println!("review at {review_url:?}"),
+    ///     other => println!("{:?}: {}", other.status(), other.import_id()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn import_file<T: DeserializeOwned + Send + 'static>(&self, path: impl AsRef<Path>, schema: Schema) -> Result<ImportOutcome<T>, Error> {
+        let path = path.as_ref();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let request = ImportRequest::new(schema, Source::file(name));
+        self.import_file_with(path, request, &ImportOptions::default()).await
+    }
+
+    /// Imports the file at `path` as `request` says (its source must be [`Source::File`]; the
+    /// file name it gives is the one Dromo sees), with `options`.
+    ///
+    /// ```no_run
+    /// use dromo_client::{ImportOptions, ImportRequest, Schema, Source, User};
+    ///
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let request = ImportRequest::new(Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"), Source::file("people.csv"))
+    ///     .user(User::new("user-42"));
+    /// let outcome = client.import_file_with::<serde_json::Value>("/tmp/upload-1.csv", request, &ImportOptions::default()).await?;
+    /// # let _ = outcome; Ok(()) }
+    /// ```
+    pub async fn import_file_with<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: impl AsRef<Path>,
+        request: ImportRequest,
+        options: &ImportOptions,
+    ) -> Result<ImportOutcome<T>, Error> {
+        let path = path.as_ref();
+        if !matches!(request.source(), Source::File { .. }) {
+            return Err(in_step(Step::Create, None)(Error::InvalidRequest {
+                violations: Violations(vec![Violation::new(
+                    "source",
+                    "import_file needs a request whose source is `Source::file(..)`; use import_rows for rows",
+                )]),
+            }));
+        }
+        // Open the file before creating anything: a missing file creates no import.
+        let source = UploadSource::from_path(path).await.map_err(in_step(Step::Upload, None))?;
+        options.step(Step::Create, None);
+        let created = self.create_headless_import(request).await.map_err(in_step(Step::Create, None))?;
+        let id = created.id.clone();
+        options.step(Step::Upload, Some(&id));
+        let url = created.upload_url.as_ref().ok_or_else(|| {
+            in_step(Step::Upload, Some(&id))(Error::BadUrl {
+                what: format!("create answer for import {id}"),
+                reason: "it has no `upload` URL for the file".to_owned(),
+                source: None,
+            })
+        })?;
+        self.upload_with(url, source, &options.upload).await.map_err(in_step(Step::Upload, Some(&id)))?;
+        self.finish_import(id, options).await
+    }
+
+    /// Imports `rows` (anything `Serialize`: structs, maps keyed by field key, or arrays of
+    /// strings in field order) with `schema`, sent with the create as `initial_data` (at most
+    /// 15 MB), then waits and fetches the cleaned rows.
+    ///
+    /// ```no_run
+    /// use dromo_client::{Field, FieldType, Schema};
+    ///
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let schema = Schema::inline([Field::new("email", "Email", FieldType::Email)]);
+    /// let outcome = client.import_rows::<_, serde_json::Value>([["ada@example.com"]], schema).await?;
+    /// println!("{:?}", outcome.status());
+    /// # Ok(()) }
+    /// ```
+    pub async fn import_rows<R, T>(&self, rows: impl IntoIterator<Item = R>, schema: Schema) -> Result<ImportOutcome<T>, Error>
+    where
+        R: Serialize,
+        T: DeserializeOwned + Send + 'static,
+    {
+        let source = Source::rows(rows).map_err(in_step(Step::Create, None))?;
+        self.import_rows_with(ImportRequest::new(schema, source), &ImportOptions::default()).await
+    }
+
+    /// Imports as `request` says (its source must be [`Source::Rows`]), with `options`.
+    pub async fn import_rows_with<T: DeserializeOwned + Send + 'static>(
+        &self,
+        request: ImportRequest,
+        options: &ImportOptions,
+    ) -> Result<ImportOutcome<T>, Error> {
+        if !matches!(request.source(), Source::Rows(_)) {
+            return Err(in_step(Step::Create, None)(Error::InvalidRequest {
+                violations: Violations(vec![Violation::new(
+                    "source",
+                    "import_rows needs a request whose source is `Source::rows(..)`; use import_file for files",
+                )]),
+            }));
+        }
+        options.step(Step::Create, None);
+        let created = self.create_headless_import(request).await.map_err(in_step(Step::Create, None))?;
+        self.finish_import(created.id, options).await
+    }
+
+    async fn finish_import<T: DeserializeOwned + Send + 'static>(&self, id: String, options: &ImportOptions) -> Result<ImportOutcome<T>, Error> {
+        options.step(Step::Wait, Some(&id));
+        let waited = self.wait_for_import(&id, &options.wait).await.map_err(in_step(Step::Wait, Some(&id)))?;
+        match waited {
+            WaitOutcome::Succeeded { .. } => {
+                options.step(Step::Results, Some(&id));
+                let rows = self.fetch_results(&id).await.map_err(in_step(Step::Results, Some(&id)))?;
+                Ok(ImportOutcome::Imported { import_id: id, rows })
+            }
+            WaitOutcome::NeedsReview { review_url, .. } => Ok(ImportOutcome::NeedsReview { import_id: id, review_url }),
+            WaitOutcome::Failed { import_errors, .. } => Ok(ImportOutcome::Failed { import_id: id, import_errors }),
+            WaitOutcome::GaveUp { last_status, .. } => Ok(ImportOutcome::StillProcessing { import_id: id, last_status }),
+        }
+    }
+}
