@@ -67,7 +67,10 @@ pub fn tokens(t: &impl ToTokens) -> String {
     }
     // `impl Fn(A) -> B`, `-> T`, `where T: X` keep their spaces; `>=` never occurs in types.
     // `T: ::std::x` (a bound on an absolute path) lost its space to the `::` rule.
-    let s = s.replace("->", " -> ").replace("  ", " ").replace(":::", ": ::");
+    let s = s
+        .replace("->", " -> ")
+        .replace("  ", " ")
+        .replace(":::", ": ::");
     s.trim_end_matches(',').to_owned()
 }
 

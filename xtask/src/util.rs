@@ -94,7 +94,10 @@ pub fn first_error_lines(output: &str, max: usize) -> String {
     let lines: Vec<&str> = output.lines().collect();
     let start = lines
         .iter()
-        .position(|l| l.starts_with("error"))
+        .position(|l| {
+            (l.starts_with("error") || l.contains(": error"))
+                && !l.starts_with("error: could not compile")
+        })
         .unwrap_or(0);
     lines[start..]
         .iter()
@@ -130,7 +133,12 @@ mod tests {
 
     #[test]
     fn first_error_lines_starts_at_the_first_error() {
-        let out = "   Compiling a\nwarning: x\nerror[E0425]: cannot find value\n --> src/lib.rs:1:1\nmore\n";
+        let short = "warning: x\nsrc/lib.rs:1:1: error[E0428]: defined twice\nerror: could not compile `a`\n";
+        assert_eq!(
+            first_error_lines(short, 5),
+            "src/lib.rs:1:1: error[E0428]: defined twice\nerror: could not compile `a`"
+        );
+        let out = "   Compiling a\nerror: could not compile `a`\nwarning: x\nerror[E0425]: cannot find value\n --> src/lib.rs:1:1\nmore\n";
         assert_eq!(
             first_error_lines(out, 2),
             "error[E0425]: cannot find value\n --> src/lib.rs:1:1"
