@@ -1,0 +1,252 @@
+//! Imports a CSV file into Dromo and prints what happens.
+//!
+//! ```text
+//! cargo run --example import -- data.csv [--schema-id ID]
+//! ```
+//!
+//! - With `DROMO_API_KEY` set (and optionally `DROMO_BASE_URL`), it talks to Dromo.
+//! - Without it, it starts a local stand-in of Dromo in this process and says so: nothing leaves
+//!   the machine.
+//! - Without `--schema-id`, the schema is derived from the CSV's header row: one string field
+//!   per column, keyed by the header in snake_case.
+//!
+//! Try it with the sample: `cargo run --example import -- tests/data/sample.csv`.
+
+use dromo_client::stand_in::StandIn;
+use dromo_client::{
+    Client, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, Schema, Source, UploadOptions, User, WaitOptions,
+};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const USAGE: &str = "usage: cargo run --example import -- FILE.csv [--schema-id ID]";
+
+struct Args {
+    file: PathBuf,
+    schema_id: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut file = None;
+    let mut schema_id = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--schema-id" => schema_id = Some(args.next().ok_or("--schema-id needs a value")?),
+            s if s.starts_with("--schema-id=") => schema_id = Some(s["--schema-id=".len()..].to_owned()),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
+            s if file.is_none() => file = Some(PathBuf::from(s)),
+            s => return Err(format!("unexpected argument `{s}`: give one file")),
+        }
+    }
+    Ok(Args { file: file.ok_or("no file given")?, schema_id })
+}
+
+/// The header row of a CSV file: the first record, with quoted fields and a BOM handled.
+fn header_row(path: &Path) -> Result<Vec<String>, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut record = String::new();
+    // A quoted header may span lines: read until the quotes balance.
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        record.push_str(&line);
+        if n == 0 || record.matches('"').count() % 2 == 0 {
+            break;
+        }
+    }
+    let record = record.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+    if record.trim().is_empty() {
+        return Err(format!("{} is empty: it needs a header row", path.display()));
+    }
+    let delimiter = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { '\t' } else { ',' };
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = record.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => fields.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    fields.push(current);
+    Ok(fields.into_iter().map(|f| f.trim().to_owned()).collect())
+}
+
+/// `First Name` → `first_name`; `E-mail (work)` → `e_mail_work`.
+fn snake_case(header: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in header.chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && prev_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            prev_lower = c.is_lowercase() || c.is_numeric();
+        } else {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+/// One string field per column: key = snake_case(header), label = header.
+fn schema_from_header(headers: &[String]) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    headers
+        .iter()
+        .enumerate()
+        .map(|(i, header)| {
+            let label = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
+            let mut key = snake_case(&label);
+            if key.is_empty() {
+                key = format!("column_{}", i + 1);
+            }
+            let base = key.clone();
+            let mut n = 2;
+            while !seen.insert(key.clone()) {
+                key = format!("{base}_{n}");
+                n += 1;
+            }
+            (key, label)
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<ExitCode, String> {
+    let args = parse_args().map_err(|e| if e == USAGE { e } else { format!("{e}\n{USAGE}") })?;
+    let meta = std::fs::metadata(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", args.file.display()));
+    }
+    let fields = schema_from_header(&header_row(&args.file)?);
+
+    // Dromo, or the stand-in.
+    let mut _stand_in = None;
+    let client = if std::env::var_os("DROMO_API_KEY").is_some() {
+        let client = Client::from_env().map_err(|e| e.to_string())?;
+        println!("Using Dromo at {} (DROMO_API_KEY is set)", client.base_url());
+        client
+    } else {
+        let server = StandIn::builder()
+            .polls_per_step(0)
+            .start()
+            .await
+            .map_err(|e| format!("cannot start the local stand-in: {e}"))?;
+        println!("DROMO_API_KEY is not set: using a LOCAL STAND-IN of Dromo at {} (nothing leaves this machine).", server.base_url());
+        println!("Set DROMO_API_KEY to your Backend license key to import into Dromo for real.");
+        let client = Client::builder().api_key(server.api_key()).base_url(server.base_url()).build().map_err(|e| e.to_string())?;
+        if let Some(id) = &args.schema_id {
+            // The stand-in knows no saved schemas: save one like the header's.
+            let json: Vec<_> = fields.iter().map(|(k, l)| serde_json::json!({"key": k, "label": l, "type": "string"})).collect();
+            server.add_schema(id, serde_json::Value::Array(json));
+        }
+        _stand_in = Some(server);
+        client
+    };
+
+    let schema = match &args.schema_id {
+        Some(id) => {
+            println!("Schema: saved schema {id}");
+            Schema::saved(id.clone())
+        }
+        None => {
+            let keys: Vec<_> = fields.iter().map(|(k, _)| k.as_str()).collect();
+            println!("Schema: inline, from the header row: {}", keys.join(", "));
+            Schema::inline(fields.iter().map(|(key, label)| Field::new(key.clone(), label.clone(), FieldType::String)))
+        }
+    };
+    let file_name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "data.csv".to_owned());
+    let request = ImportRequest::new(schema, Source::file(file_name)).user(User::new("dromo-client-example"));
+
+    let total = meta.len();
+    let last_tenth = Arc::new(AtomicU64::new(u64::MAX));
+    let upload = UploadOptions::default().on_progress(move |p| {
+        let tenth = if p.total == 0 { 10 } else { p.sent * 10 / p.total };
+        if last_tenth.swap(tenth, Ordering::Relaxed) != tenth {
+            println!("  uploaded {} of {} bytes ({}%)", p.sent, p.total, tenth * 10);
+        }
+    });
+    let shown = args.file.display().to_string();
+    let options = ImportOptions::default()
+        .upload(upload)
+        .wait(WaitOptions::default().max_wait(Duration::from_secs(15 * 60)))
+        .on_step(move |step, id| match id {
+            Some(id) => println!("Step: {step} (import {id})"),
+            None => println!("Step: {step} ({total} bytes from {shown})"),
+        });
+
+    let outcome = client
+        .import_file_with::<serde_json::Value>(&args.file, request, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("Final status: {}", outcome.status());
+    Ok(match outcome {
+        ImportOutcome::Imported { import_id, rows } => {
+            println!("Imported {} rows (import {import_id})", rows.len());
+            if let Some(first) = rows.first() {
+                println!("First row: {first}");
+            }
+            ExitCode::SUCCESS
+        }
+        ImportOutcome::NeedsReview { import_id, review_url } => {
+            println!(
+                "Import {import_id} needs a person to review it at {}",
+                review_url.as_deref().unwrap_or("the Dromo dashboard")
+            );
+            println!("Imported 0 rows so far");
+            ExitCode::SUCCESS
+        }
+        ImportOutcome::Failed { import_id, import_errors } => {
+            println!("Import {import_id} failed:");
+            for e in &import_errors {
+                println!("  {}", serde_json::Value::Object(e.clone()));
+            }
+            println!("Imported 0 rows");
+            ExitCode::FAILURE
+        }
+        other => {
+            println!("Import {} is still {} after 15 minutes; check it later in the Dromo dashboard", other.import_id(), other.status());
+            ExitCode::FAILURE
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_snake_case_and_unique() {
+        let headers = ["First Name", "E-mail (work)", "firstName", "", "First Name", "ID"].map(String::from);
+        let keys: Vec<_> = schema_from_header(&headers).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["first_name", "e_mail_work", "first_name_2", "column_4", "first_name_3", "id"]);
+    }
+}
