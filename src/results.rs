@@ -76,7 +76,9 @@ impl Client {
         let context = self.context(format!("results of headless import {id}"));
         let response = match self.api().get_headless_import_url().id(uuid).send().await {
             Ok(response) => response.into_inner(),
-            Err(e) => return Err(from_progenitor::<GetHeadlessImportUrlResponse, _>(e, &context).await),
+            Err(e) => {
+                return Err(from_progenitor::<GetHeadlessImportUrlResponse, _>(e, &context).await)
+            }
         };
         let raw = response.presigned_url.ok_or_else(|| Error::Decode {
             status: 200,
@@ -86,7 +88,11 @@ impl Client {
             source: "missing field `presigned_url`".into(),
         })?;
         PresignedUrl::parse(&raw).map_err(|e| match e {
-            Error::BadUrl { reason, source, .. } => Error::BadUrl { what: format!("result URL for import {id}"), reason, source },
+            Error::BadUrl { reason, source, .. } => Error::BadUrl {
+                what: format!("result URL for import {id}"),
+                reason,
+                source,
+            },
             other => other,
         })
     }
@@ -101,7 +107,10 @@ impl Client {
     /// println!("{} rows", rows.len());
     /// # Ok(()) }
     /// ```
-    pub async fn fetch_results<T: DeserializeOwned + Send + 'static>(&self, id: impl fmt::Display) -> Result<Vec<T>, Error> {
+    pub async fn fetch_results<T: DeserializeOwned + Send + 'static>(
+        &self,
+        id: impl fmt::Display,
+    ) -> Result<Vec<T>, Error> {
         self.stream_results(id).await?.try_collect().await
     }
 
@@ -112,7 +121,10 @@ impl Client {
     /// A download that fails before the first byte (connection failure, 5xx) is retried; one
     /// that breaks midway ends the stream with an [`Error::Download`]. A row that does not
     /// decode is an [`Error::Decode`] whose path starts with the row's index, e.g. `[41].email`.
-    pub async fn stream_results<T: DeserializeOwned + Send + 'static>(&self, id: impl fmt::Display) -> Result<RowStream<T>, Error> {
+    pub async fn stream_results<T: DeserializeOwned + Send + 'static>(
+        &self,
+        id: impl fmt::Display,
+    ) -> Result<RowStream<T>, Error> {
         let id = id.to_string();
         let url = self.result_url(&id).await?;
         self.stream_results_from(&id, &url).await
@@ -128,12 +140,26 @@ impl Client {
         let response = self.open_download(&id, url).await?;
         let bytes = response.bytes_stream().map_err({
             let id = id.clone();
-            move |e| download_error(&id, "the download broke midway; fetch the results again".to_owned(), None, true, Some(Box::new(e.without_url())))
+            move |e| {
+                download_error(
+                    &id,
+                    "the download broke midway; fetch the results again".to_owned(),
+                    None,
+                    true,
+                    Some(Box::new(e.without_url())),
+                )
+            }
         });
-        Ok(RowStream { inner: Box::pin(rows(id, bytes)) })
+        Ok(RowStream {
+            inner: Box::pin(rows(id, bytes)),
+        })
     }
 
-    async fn open_download(&self, id: &str, url: &PresignedUrl) -> Result<reqwest::Response, Error> {
+    async fn open_download(
+        &self,
+        id: &str,
+        url: &PresignedUrl,
+    ) -> Result<reqwest::Response, Error> {
         let mut attempt = 1;
         loop {
             let error = match self.transfer().get(url.as_url().clone()).send().await {
@@ -146,8 +172,18 @@ impl Client {
                 Err(e) => {
                     let e = e.without_url();
                     let kind = crate::error::classify_transport(&e);
-                    let host = url.as_url().host_str().unwrap_or("the result host").to_owned();
-                    download_error(id, format!("could not reach {host}: {kind}; try again"), None, true, Some(Box::new(e)))
+                    let host = url
+                        .as_url()
+                        .host_str()
+                        .unwrap_or("the result host")
+                        .to_owned();
+                    download_error(
+                        id,
+                        format!("could not reach {host}: {kind}; try again"),
+                        None,
+                        true,
+                        Some(Box::new(e)),
+                    )
                 }
             };
             if !error.is_retryable() || attempt >= DOWNLOAD_ATTEMPTS {
@@ -161,8 +197,20 @@ impl Client {
     }
 }
 
-fn download_error(id: &str, reason: String, status: Option<u16>, retryable: bool, source: Option<BoxError>) -> Error {
-    Error::Download { import_id: id.to_owned(), reason, status, retryable, source }
+fn download_error(
+    id: &str,
+    reason: String,
+    status: Option<u16>,
+    retryable: bool,
+    source: Option<BoxError>,
+) -> Error {
+    Error::Download {
+        import_id: id.to_owned(),
+        reason,
+        status,
+        retryable,
+        source,
+    }
 }
 
 fn explain_download_failure(id: &str, url: &PresignedUrl, status: u16, s3: S3Error) -> Error {
@@ -174,16 +222,35 @@ fn explain_download_failure(id: &str, url: &PresignedUrl, status: u16, s3: S3Err
         (None, Some(m)) => format!("S3 said: {m}"),
         (None, None) => "no S3 error code".to_owned(),
     };
-    let expired = message.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("expired"));
+    let expired = message
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("expired"));
     let code = code.unwrap_or_default();
     if expired {
         download_error(id, format!("the result URL has expired (HTTP {status}, {said}); fetch the results again: each fetch gets a fresh URL"), Some(status), false, None)
     } else if code == "SignatureDoesNotMatch" {
         download_error(id, format!("S3 refused the URL's signature (HTTP {status}, {said}); the result URL was altered: fetch the results again"), Some(status), false, None)
-    } else if status >= 500 || matches!(code.as_str(), "SlowDown" | "InternalError" | "RequestTimeout") {
-        download_error(id, format!("S3 had a temporary failure (HTTP {status}, {said}); try again later"), Some(status), true, None)
+    } else if status >= 500
+        || matches!(
+            code.as_str(),
+            "SlowDown" | "InternalError" | "RequestTimeout"
+        )
+    {
+        download_error(
+            id,
+            format!("S3 had a temporary failure (HTTP {status}, {said}); try again later"),
+            Some(status),
+            true,
+            None,
+        )
     } else {
-        download_error(id, format!("S3 answered HTTP {status} ({said}); fetch the results again, or report this"), Some(status), false, None)
+        download_error(
+            id,
+            format!("S3 answered HTTP {status} ({said}); fetch the results again, or report this"),
+            Some(status),
+            false,
+            None,
+        )
     }
 }
 
@@ -202,7 +269,14 @@ where
     T: DeserializeOwned + Send + 'static,
     S: Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static,
 {
-    let state = RowState { id, bytes, splitter: ArraySplitter::new(MAX_ROW_BYTES), ready: VecDeque::new(), index: 0, finished: false };
+    let state = RowState {
+        id,
+        bytes,
+        splitter: ArraySplitter::new(MAX_ROW_BYTES),
+        ready: VecDeque::new(),
+        index: 0,
+        finished: false,
+    };
     futures_util::stream::unfold(state, |mut state| async move {
         loop {
             if state.finished {
@@ -223,9 +297,18 @@ where
                     Err(e) => e.into_error(&state.id),
                 },
                 Some(Err(e)) => match e {
-                    Error::Download { import_id, reason, status, retryable, source } => Error::Download {
+                    Error::Download {
                         import_id,
-                        reason: format!("{reason} (after {} rows)", state.index + state.ready.len()),
+                        reason,
+                        status,
+                        retryable,
+                        source,
+                    } => Error::Download {
+                        import_id,
+                        reason: format!(
+                            "{reason} (after {} rows)",
+                            state.index + state.ready.len()
+                        ),
                         status,
                         retryable,
                         source,
@@ -257,7 +340,13 @@ fn decode_row<T: DeserializeOwned>(index: usize, row: &[u8]) -> Result<T, Error>
             p => format!("[{index}].{p}"),
         };
         let inner = e.into_inner();
-        Error::Decode { status: 200, message: format!("row {index}: {inner}"), path, snippet: snippet(row), source: Box::new(inner) }
+        Error::Decode {
+            status: 200,
+            message: format!("row {index}: {inner}"),
+            path,
+            snippet: snippet(row),
+            source: Box::new(inner),
+        }
     })
 }
 
@@ -274,7 +363,10 @@ impl SplitError {
     fn into_error(self, id: &str) -> Error {
         download_error(
             id,
-            format!("the results are not a JSON array of rows: {} at byte {}; please report this", self.message, self.offset),
+            format!(
+                "the results are not a JSON array of rows: {} at byte {}; please report this",
+                self.message, self.offset
+            ),
             Some(200),
             false,
             None,
@@ -316,22 +408,44 @@ pub(crate) struct ArraySplitter {
 
 impl ArraySplitter {
     pub(crate) fn new(max_element: usize) -> Self {
-        Self { state: Split::Start, depth: 0, in_string: false, escape: false, scalar: false, element: Vec::new(), offset: 0, max_element }
+        Self {
+            state: Split::Start,
+            depth: 0,
+            in_string: false,
+            escape: false,
+            scalar: false,
+            element: Vec::new(),
+            offset: 0,
+            max_element,
+        }
     }
 
     fn fail<T>(&self, message: String) -> Result<T, SplitError> {
-        Err(SplitError { message, offset: self.offset })
+        Err(SplitError {
+            message,
+            offset: self.offset,
+        })
     }
 
     /// Feeds a chunk; complete elements are appended to `out`.
-    pub(crate) fn push(&mut self, chunk: &[u8], out: &mut VecDeque<Vec<u8>>) -> Result<(), SplitError> {
+    pub(crate) fn push(
+        &mut self,
+        chunk: &[u8],
+        out: &mut VecDeque<Vec<u8>>,
+    ) -> Result<(), SplitError> {
         let mut i = 0;
         while i < chunk.len() {
             let b = chunk[i];
             match self.state {
                 Split::InElement => {
                     // Fast path: copy the run of bytes that cannot change the state.
-                    let run = chunk[i..].iter().position(|&c| matches!(c, b'"' | b'\\' | b'{' | b'}' | b'[' | b']' | b',') || c.is_ascii_whitespace()).unwrap_or(chunk.len() - i);
+                    let run = chunk[i..]
+                        .iter()
+                        .position(|&c| {
+                            matches!(c, b'"' | b'\\' | b'{' | b'}' | b'[' | b']' | b',')
+                                || c.is_ascii_whitespace()
+                        })
+                        .unwrap_or(chunk.len() - i);
                     if run > 0 && !self.escape {
                         self.take(&chunk[i..i + run])?;
                         i += run;
@@ -344,12 +458,19 @@ impl ArraySplitter {
                     b'[' => self.state = Split::FirstOrEnd,
                     b'\xEF' | b'\xBB' | b'\xBF' if self.offset < 3 => {} // a UTF-8 byte order mark
                     c if c.is_ascii_whitespace() => {}
-                    c => return self.fail(format!("it starts with `{}` instead of `[`", c.escape_ascii())),
+                    c => {
+                        return self.fail(format!(
+                            "it starts with `{}` instead of `[`",
+                            c.escape_ascii()
+                        ))
+                    }
                 },
                 Split::FirstOrEnd | Split::Value => match b {
                     c if c.is_ascii_whitespace() => {}
                     b']' if self.state == Split::FirstOrEnd => self.state = Split::Done,
-                    b']' | b',' => return self.fail(format!("`{}` where a row was expected", b as char)),
+                    b']' | b',' => {
+                        return self.fail(format!("`{}` where a row was expected", b as char))
+                    }
                     _ => {
                         self.state = Split::InElement;
                         self.scalar = !matches!(b, b'{' | b'[' | b'"');
@@ -360,7 +481,12 @@ impl ArraySplitter {
                     b',' => self.state = Split::Value,
                     b']' => self.state = Split::Done,
                     c if c.is_ascii_whitespace() => {}
-                    c => return self.fail(format!("`{}` after a row, where `,` or `]` was expected", c.escape_ascii())),
+                    c => {
+                        return self.fail(format!(
+                            "`{}` after a row, where `,` or `]` was expected",
+                            c.escape_ascii()
+                        ))
+                    }
                 },
                 Split::Done => {
                     if !b.is_ascii_whitespace() {
@@ -459,7 +585,10 @@ mod tests {
             splitter.push(chunk, &mut out)?;
         }
         splitter.finish()?;
-        Ok(out.into_iter().map(|v| String::from_utf8(v).unwrap()).collect())
+        Ok(out
+            .into_iter()
+            .map(|v| String::from_utf8(v).unwrap())
+            .collect())
     }
 
     const TRICKY: &str = r#" [ {"a": "]", "b": ",", "c": "\"", "d": "\\", "e": "\\\"]"},
@@ -472,8 +601,15 @@ mod tests {
     fn splits_tricky_elements_at_every_chunk_size() {
         let expected: Vec<serde_json::Value> = serde_json::from_str(TRICKY).unwrap();
         for size in 1..=TRICKY.len() {
-            let parts = split_in_chunks(TRICKY.as_bytes(), size).unwrap_or_else(|e| panic!("chunk size {size}: {e:?}"));
-            let values: Vec<serde_json::Value> = parts.iter().map(|p| serde_json::from_str(p).unwrap_or_else(|e| panic!("chunk size {size}: `{p}`: {e}"))).collect();
+            let parts = split_in_chunks(TRICKY.as_bytes(), size)
+                .unwrap_or_else(|e| panic!("chunk size {size}: {e:?}"));
+            let values: Vec<serde_json::Value> = parts
+                .iter()
+                .map(|p| {
+                    serde_json::from_str(p)
+                        .unwrap_or_else(|e| panic!("chunk size {size}: `{p}`: {e}"))
+                })
+                .collect();
             assert_eq!(values, expected, "chunk size {size}");
         }
     }
@@ -487,7 +623,10 @@ mod tests {
             splitter.push(&TRICKY.as_bytes()[..cut], &mut out).unwrap();
             splitter.push(&TRICKY.as_bytes()[cut..], &mut out).unwrap();
             splitter.finish().unwrap();
-            let values: Vec<serde_json::Value> = out.iter().map(|p| serde_json::from_slice(p).unwrap()).collect();
+            let values: Vec<serde_json::Value> = out
+                .iter()
+                .map(|p| serde_json::from_slice(p).unwrap())
+                .collect();
             assert_eq!(values, expected, "cut at {cut}");
         }
     }
@@ -495,7 +634,10 @@ mod tests {
     #[test]
     fn empty_arrays_and_whitespace() {
         assert_eq!(split_in_chunks(b"[]", 1).unwrap(), Vec::<String>::new());
-        assert_eq!(split_in_chunks(b"\xEF\xBB\xBF \n[ \n ] \n", 1).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            split_in_chunks(b"\xEF\xBB\xBF \n[ \n ] \n", 1).unwrap(),
+            Vec::<String>::new()
+        );
         assert_eq!(split_in_chunks(b"[1]", 1).unwrap(), vec!["1"]);
         assert_eq!(split_in_chunks(b"[1 , 2]", 2).unwrap(), vec!["1", "2"]);
     }
@@ -513,7 +655,11 @@ mod tests {
             (b"[\"unterminated]", "before the closing"),
         ] {
             let e = split_in_chunks(body, 3).unwrap_err();
-            assert!(e.message.contains(wanted), "{}: {e:?}", String::from_utf8_lossy(body));
+            assert!(
+                e.message.contains(wanted),
+                "{}: {e:?}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
@@ -521,7 +667,9 @@ mod tests {
     fn rows_larger_than_the_limit_are_refused() {
         let mut splitter = ArraySplitter::new(10);
         let mut out = VecDeque::new();
-        let e = splitter.push(br#"[{"a": "0123456789"}]"#, &mut out).unwrap_err();
+        let e = splitter
+            .push(br#"[{"a": "0123456789"}]"#, &mut out)
+            .unwrap_err();
         assert!(e.message.contains("larger than 10 bytes"), "{e:?}");
     }
 
@@ -539,8 +687,14 @@ mod tests {
         }
         assert!(e.to_string().contains("[41].email"), "{e}");
         let e = decode_row::<Person>(7, b"[1]").unwrap_err();
-        assert!(matches!(&e, Error::Decode { path, .. } if path == "[7][0]"), "{e:?}");
+        assert!(
+            matches!(&e, Error::Decode { path, .. } if path == "[7][0]"),
+            "{e:?}"
+        );
         let e = decode_row::<Person>(8, b"true").unwrap_err();
-        assert!(matches!(&e, Error::Decode { path, .. } if path == "[8]"), "{e:?}");
+        assert!(
+            matches!(&e, Error::Decode { path, .. } if path == "[8]"),
+            "{e:?}"
+        );
     }
 }

@@ -135,7 +135,11 @@ impl ImportOptions {
 }
 
 fn in_step(step: Step, import_id: Option<&str>) -> impl FnOnce(Error) -> Error + '_ {
-    move |source| Error::Step { step, import_id: import_id.map(str::to_owned), source: Box::new(source) }
+    move |source| Error::Step {
+        step,
+        import_id: import_id.map(str::to_owned),
+        source: Box::new(source),
+    }
 }
 
 impl Client {
@@ -156,11 +160,19 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn import_file<T: DeserializeOwned + Send + 'static>(&self, path: impl AsRef<Path>, schema: Schema) -> Result<ImportOutcome<T>, Error> {
+    pub async fn import_file<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: impl AsRef<Path>,
+        schema: Schema,
+    ) -> Result<ImportOutcome<T>, Error> {
         let path = path.as_ref();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
         let request = ImportRequest::new(schema, Source::file(name));
-        self.import_file_with(path, request, &ImportOptions::default()).await
+        self.import_file_with(path, request, &ImportOptions::default())
+            .await
     }
 
     /// Imports the file at `path` as `request` says (its source must be [`Source::File`]; the
@@ -191,9 +203,14 @@ impl Client {
             }));
         }
         // Open the file before creating anything: a missing file creates no import.
-        let source = UploadSource::from_path(path).await.map_err(in_step(Step::Upload, None))?;
+        let source = UploadSource::from_path(path)
+            .await
+            .map_err(in_step(Step::Upload, None))?;
         options.step(Step::Create, None);
-        let created = self.create_headless_import(request).await.map_err(in_step(Step::Create, None))?;
+        let created = self
+            .create_headless_import(request)
+            .await
+            .map_err(in_step(Step::Create, None))?;
         let id = created.id.clone();
         options.step(Step::Upload, Some(&id));
         let url = created.upload_url.as_ref().ok_or_else(|| {
@@ -203,7 +220,9 @@ impl Client {
                 source: None,
             })
         })?;
-        self.upload_with(url, source, &options.upload).await.map_err(in_step(Step::Upload, Some(&id)))?;
+        self.upload_with(url, source, &options.upload)
+            .await
+            .map_err(in_step(Step::Upload, Some(&id)))?;
         self.finish_import(id, options).await
     }
 
@@ -220,13 +239,21 @@ impl Client {
     /// println!("{:?}", outcome.status());
     /// # Ok(()) }
     /// ```
-    pub async fn import_rows<R, T>(&self, rows: impl IntoIterator<Item = R>, schema: Schema) -> Result<ImportOutcome<T>, Error>
+    pub async fn import_rows<R, T>(
+        &self,
+        rows: impl IntoIterator<Item = R>,
+        schema: Schema,
+    ) -> Result<ImportOutcome<T>, Error>
     where
         R: Serialize,
         T: DeserializeOwned + Send + 'static,
     {
         let source = Source::rows(rows).map_err(in_step(Step::Create, None))?;
-        self.import_rows_with(ImportRequest::new(schema, source), &ImportOptions::default()).await
+        self.import_rows_with(
+            ImportRequest::new(schema, source),
+            &ImportOptions::default(),
+        )
+        .await
     }
 
     /// Imports as `request` says (its source must be [`Source::Rows`]), with `options`.
@@ -244,22 +271,47 @@ impl Client {
             }));
         }
         options.step(Step::Create, None);
-        let created = self.create_headless_import(request).await.map_err(in_step(Step::Create, None))?;
+        let created = self
+            .create_headless_import(request)
+            .await
+            .map_err(in_step(Step::Create, None))?;
         self.finish_import(created.id, options).await
     }
 
-    async fn finish_import<T: DeserializeOwned + Send + 'static>(&self, id: String, options: &ImportOptions) -> Result<ImportOutcome<T>, Error> {
+    async fn finish_import<T: DeserializeOwned + Send + 'static>(
+        &self,
+        id: String,
+        options: &ImportOptions,
+    ) -> Result<ImportOutcome<T>, Error> {
         options.step(Step::Wait, Some(&id));
-        let waited = self.wait_for_import(&id, &options.wait).await.map_err(in_step(Step::Wait, Some(&id)))?;
+        let waited = self
+            .wait_for_import(&id, &options.wait)
+            .await
+            .map_err(in_step(Step::Wait, Some(&id)))?;
         match waited {
             WaitOutcome::Succeeded { .. } => {
                 options.step(Step::Results, Some(&id));
-                let rows = self.fetch_results(&id).await.map_err(in_step(Step::Results, Some(&id)))?;
-                Ok(ImportOutcome::Imported { import_id: id, rows })
+                let rows = self
+                    .fetch_results(&id)
+                    .await
+                    .map_err(in_step(Step::Results, Some(&id)))?;
+                Ok(ImportOutcome::Imported {
+                    import_id: id,
+                    rows,
+                })
             }
-            WaitOutcome::NeedsReview { review_url, .. } => Ok(ImportOutcome::NeedsReview { import_id: id, review_url }),
-            WaitOutcome::Failed { import_errors, .. } => Ok(ImportOutcome::Failed { import_id: id, import_errors }),
-            WaitOutcome::GaveUp { last_status, .. } => Ok(ImportOutcome::StillProcessing { import_id: id, last_status }),
+            WaitOutcome::NeedsReview { review_url, .. } => Ok(ImportOutcome::NeedsReview {
+                import_id: id,
+                review_url,
+            }),
+            WaitOutcome::Failed { import_errors, .. } => Ok(ImportOutcome::Failed {
+                import_id: id,
+                import_errors,
+            }),
+            WaitOutcome::GaveUp { last_status, .. } => Ok(ImportOutcome::StillProcessing {
+                import_id: id,
+                last_status,
+            }),
         }
     }
 }

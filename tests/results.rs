@@ -18,15 +18,24 @@ struct Person {
 }
 
 fn client(server: &MockServer) -> Client {
-    Client::builder().api_key("backend-secret-key").base_url(format!("{}/api/v1", server.uri())).build().unwrap()
+    Client::builder()
+        .api_key("backend-secret-key")
+        .base_url(format!("{}/api/v1", server.uri()))
+        .build()
+        .unwrap()
 }
 
 /// Mounts `/url/` answering a presigned URL on the same server, `/results.json`.
 async fn mount_url(server: &MockServer) -> String {
-    let url = format!("{}/results.json?X-Amz-Expires=3600&X-Amz-Signature={SIGNATURE}", server.uri());
+    let url = format!(
+        "{}/results.json?X-Amz-Expires=3600&X-Amz-Signature={SIGNATURE}",
+        server.uri()
+    );
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/headless/imports/{ID}/url/")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "presigned_url": url })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "presigned_url": url })),
+        )
         .mount(server)
         .await;
     url
@@ -49,16 +58,39 @@ fn assert_no_secret(e: &Error) {
 async fn rows_are_fetched_without_the_key() {
     let server = MockServer::start().await;
     mount_url(&server).await;
-    Mock::given(method("GET")).and(path("/results.json")).respond_with(ResponseTemplate::new(200).set_body_string(people(3))).expect(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/results.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(people(3)))
+        .expect(1)
+        .mount(&server)
+        .await;
     let rows: Vec<Person> = client(&server).fetch_results(ID).await.unwrap();
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[2], Person { name: "Person \"2\" [x], y".into(), email: "p2@example.com".into() });
+    assert_eq!(
+        rows[2],
+        Person {
+            name: "Person \"2\" [x], y".into(),
+            email: "p2@example.com".into()
+        }
+    );
 
     let requests = server.received_requests().await.unwrap();
-    let api = requests.iter().find(|r| r.url.path().ends_with("/url/")).unwrap();
-    assert_eq!(api.headers.get("x-dromo-license-key").unwrap(), "backend-secret-key");
-    let s3 = requests.iter().find(|r| r.url.path() == "/results.json").unwrap();
-    assert!(s3.headers.get("x-dromo-license-key").is_none(), "the key must not go to S3");
+    let api = requests
+        .iter()
+        .find(|r| r.url.path().ends_with("/url/"))
+        .unwrap();
+    assert_eq!(
+        api.headers.get("x-dromo-license-key").unwrap(),
+        "backend-secret-key"
+    );
+    let s3 = requests
+        .iter()
+        .find(|r| r.url.path() == "/results.json")
+        .unwrap();
+    assert!(
+        s3.headers.get("x-dromo-license-key").is_none(),
+        "the key must not go to S3"
+    );
     assert!(s3.headers.keys().all(|k| !k.as_str().starts_with("x-amz-")));
 }
 
@@ -76,7 +108,11 @@ async fn a_hundred_thousand_rows_stream_one_by_one() {
     let server = MockServer::start().await;
     mount_url(&server).await;
     let body = people(100_000);
-    Mock::given(method("GET")).and(path("/results.json")).respond_with(ResponseTemplate::new(200).set_body_string(body)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/results.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .mount(&server)
+        .await;
     let mut stream = client(&server).stream_results::<Person>(ID).await.unwrap();
     let mut n = 0usize;
     while let Some(person) = stream.try_next().await.unwrap() {
@@ -105,7 +141,10 @@ async fn rows_arrive_before_the_body_is_complete() {
             let n = socket.read(&mut buf).await.unwrap();
             head.extend_from_slice(&buf[..n]);
         }
-        let header = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", first.len() + rest.len());
+        let header = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            first.len() + rest.len()
+        );
         socket.write_all(header.as_bytes()).await.unwrap();
         socket.write_all(first.as_bytes()).await.unwrap();
         socket.flush().await.unwrap();
@@ -114,11 +153,19 @@ async fn rows_arrive_before_the_body_is_complete() {
         socket.flush().await.unwrap();
     });
     let api = MockServer::start().await;
-    let url = PresignedUrl::parse(&format!("http://{addr}/r.json?X-Amz-Signature={SIGNATURE}")).unwrap();
-    let mut stream = client(&api).stream_results_from::<Person>(ID, &url).await.unwrap();
+    let url =
+        PresignedUrl::parse(&format!("http://{addr}/r.json?X-Amz-Signature={SIGNATURE}")).unwrap();
+    let mut stream = client(&api)
+        .stream_results_from::<Person>(ID, &url)
+        .await
+        .unwrap();
     let guard = Duration::from_secs(60);
     for i in 0..900 {
-        let person = tokio::time::timeout(guard, stream.next()).await.expect("rows must arrive before the body ends").unwrap().unwrap();
+        let person = tokio::time::timeout(guard, stream.next())
+            .await
+            .expect("rows must arrive before the body ends")
+            .unwrap()
+            .unwrap();
         assert_eq!(person.email, format!("p{i}@example.com"));
     }
     go_on.send(()).unwrap();
@@ -131,7 +178,11 @@ async fn a_row_that_does_not_decode_names_its_index_and_path() {
     let server = MockServer::start().await;
     mount_url(&server).await;
     let body = r#"[{"name":"a","email":"a@x"},{"name":"b","email":"b@x"},{"name":"c","email":"c@x"},{"name":"d","email":42}]"#;
-    Mock::given(method("GET")).and(path("/results.json")).respond_with(ResponseTemplate::new(200).set_body_string(body)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/results.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .mount(&server)
+        .await;
     let mut stream = client(&server).stream_results::<Person>(ID).await.unwrap();
     for _ in 0..3 {
         stream.try_next().await.unwrap().unwrap();
@@ -142,15 +193,25 @@ async fn a_row_that_does_not_decode_names_its_index_and_path() {
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("[3].email"), "{err}");
-    assert!(stream.next().await.is_none(), "the stream ends after an error");
+    assert!(
+        stream.next().await.is_none(),
+        "the stream ends after an error"
+    );
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_an_array_is_reported() {
     let server = MockServer::start().await;
     mount_url(&server).await;
-    Mock::given(method("GET")).and(path("/results.json")).respond_with(ResponseTemplate::new(200).set_body_string(r#"{"rows": []}"#)).mount(&server).await;
-    let err = client(&server).fetch_results::<Person>(ID).await.unwrap_err();
+    Mock::given(method("GET"))
+        .and(path("/results.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"rows": []}"#))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .fetch_results::<Person>(ID)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Download { .. }), "{err:?}");
     assert!(err.to_string().contains("not a JSON array"), "{err}");
 }
@@ -160,10 +221,31 @@ async fn an_expired_result_url_says_to_fetch_again() {
     let server = MockServer::start().await;
     mount_url(&server).await;
     let xml = format!("<Error><Code>AccessDenied</Code><Message>Request has expired</Message><SignatureProvided>{SIGNATURE}</SignatureProvided></Error>");
-    Mock::given(method("GET")).and(path("/results.json")).respond_with(ResponseTemplate::new(403).set_body_string(xml)).expect(1).mount(&server).await;
-    let err = client(&server).fetch_results::<Person>(ID).await.unwrap_err();
-    assert!(matches!(err, Error::Download { status: Some(403), retryable: false, .. }), "{err:?}");
-    assert!(err.to_string().contains("expired") && err.to_string().contains("fetch the results again"), "{err}");
+    Mock::given(method("GET"))
+        .and(path("/results.json"))
+        .respond_with(ResponseTemplate::new(403).set_body_string(xml))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .fetch_results::<Person>(ID)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Download {
+                status: Some(403),
+                retryable: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("expired") && err.to_string().contains("fetch the results again"),
+        "{err}"
+    );
     assert!(err.to_string().contains(ID), "{err}");
     assert_no_secret(&err);
 }
@@ -174,12 +256,19 @@ async fn a_server_error_before_the_first_byte_is_retried() {
     mount_url(&server).await;
     Mock::given(method("GET"))
         .and(path("/results.json"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("<Error><Code>SlowDown</Code></Error>"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_string("<Error><Code>SlowDown</Code></Error>"),
+        )
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET")).and(path("/results.json")).respond_with(ResponseTemplate::new(200).set_body_string(people(2))).with_priority(2).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/results.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(people(2)))
+        .with_priority(2)
+        .mount(&server)
+        .await;
     let rows: Vec<Person> = client(&server).fetch_results(ID).await.unwrap();
     assert_eq!(rows.len(), 2);
 }
@@ -199,8 +288,14 @@ async fn a_download_that_breaks_midway_is_an_error() {
         // Then the connection closes: the body is cut.
     });
     let api = MockServer::start().await;
-    let url = PresignedUrl::parse(&format!("http://{addr}/r.json?X-Amz-Signature={SIGNATURE}")).unwrap();
-    let results: Vec<Result<Person, Error>> = client(&api).stream_results_from::<Person>(ID, &url).await.unwrap().collect().await;
+    let url =
+        PresignedUrl::parse(&format!("http://{addr}/r.json?X-Amz-Signature={SIGNATURE}")).unwrap();
+    let results: Vec<Result<Person, Error>> = client(&api)
+        .stream_results_from::<Person>(ID, &url)
+        .await
+        .unwrap()
+        .collect()
+        .await;
     let (ok, err): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     assert!(!ok.is_empty(), "the rows before the break were yielded");
     assert_eq!(err.len(), 1);
@@ -215,10 +310,16 @@ async fn results_of_an_unfinished_import_are_refused_readably() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/headless/imports/{ID}/url/")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({"detail": "Import is not complete."})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(serde_json::json!({"detail": "Import is not complete."})),
+        )
         .mount(&server)
         .await;
-    let err = client(&server).fetch_results::<Person>(ID).await.unwrap_err();
+    let err = client(&server)
+        .fetch_results::<Person>(ID)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert!(err.to_string().contains("Import is not complete."), "{err}");
 }
@@ -245,14 +346,41 @@ async fn the_stand_in_serves_the_rows_of_an_uploaded_file() {
     for i in 0..5_000 {
         csv.push_str(&format!("\"Person, {i}\",p{i}@example.com\n"));
     }
-    http.put(created["upload"].as_str().unwrap()).body(csv).send().await.unwrap().error_for_status().unwrap();
+    http.put(created["upload"].as_str().unwrap())
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
     let id = created["id"].as_str().unwrap();
-    let client = Client::builder().api_key(server.api_key()).base_url(server.base_url()).build().unwrap();
-    while !client.retrieve_import(id).await.unwrap().status.unwrap().is_terminal() {}
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    while !client
+        .retrieve_import(id)
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .is_terminal()
+    {}
     let rows: Vec<Person> = client.fetch_results(id).await.unwrap();
     assert_eq!(rows.len(), 5_000);
-    assert_eq!(rows[4_999], Person { name: "Person, 4999".into(), email: "p4999@example.com".into() });
-    let download = server.requests().into_iter().find(|r| r.method == "GET" && r.path.contains("/s3/results/")).unwrap();
+    assert_eq!(
+        rows[4_999],
+        Person {
+            name: "Person, 4999".into(),
+            email: "p4999@example.com".into()
+        }
+    );
+    let download = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET" && r.path.contains("/s3/results/"))
+        .unwrap();
     assert_eq!(download.status, 200);
     assert_eq!(download.header("x-dromo-license-key"), None);
 }

@@ -82,8 +82,19 @@ fn client(base_url: &str) -> Client {
 }
 
 fn client_with_key(base_url: &str, key: &str) -> Client {
-    let http = || reqwest::Client::builder().pool_idle_timeout(None).build().unwrap();
-    Client::builder().api_key(key).base_url(base_url).http_client(http()).transfer_client(http()).build().unwrap()
+    let http = || {
+        reqwest::Client::builder()
+            .pool_idle_timeout(None)
+            .build()
+            .unwrap()
+    };
+    Client::builder()
+        .api_key(key)
+        .base_url(base_url)
+        .http_client(http())
+        .transfer_client(http())
+        .build()
+        .unwrap()
 }
 
 fn assert_polite(gaps: &[Duration]) {
@@ -206,7 +217,10 @@ async fn gives_up_after_a_last_poll_at_the_deadline() {
         } => {
             assert_eq!(*last_status, ImportStatus::Running);
             // At the deadline, or 5 s after the poll before it if that was later.
-            assert!(*waited >= Duration::from_secs(120) && *waited <= Duration::from_secs(125), "{waited:?}");
+            assert!(
+                *waited >= Duration::from_secs(120) && *waited <= Duration::from_secs(125),
+                "{waited:?}"
+            );
             assert!(import.is_some());
         }
         other => panic!("{other:?}"),

@@ -5,8 +5,8 @@
 
 use dromo_client::stand_in::{Outcome, StandIn};
 use dromo_client::{
-    Client, Error, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, ImportStatus, Schema, Source, Step,
-    UploadOptions, WaitOptions,
+    Client, Error, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, ImportStatus,
+    Schema, Source, Step, UploadOptions, WaitOptions,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +23,10 @@ struct Person {
 }
 
 fn schema() -> Schema {
-    Schema::inline([Field::new("name", "Name", FieldType::String), Field::new("email", "Email", FieldType::Email)])
+    Schema::inline([
+        Field::new("name", "Name", FieldType::String),
+        Field::new("email", "Email", FieldType::Email),
+    ])
 }
 
 fn csv(dir: &tempfile::TempDir, rows: usize) -> std::path::PathBuf {
@@ -40,7 +43,12 @@ fn csv(dir: &tempfile::TempDir, rows: usize) -> std::path::PathBuf {
 /// timer is armed while a request is under way (tokio advances a paused clock to the next timer
 /// whenever the runtime idles, e.g. while the stand-in reads a file on a blocking thread).
 fn stand_in_client(server: &StandIn) -> Client {
-    let http = || reqwest::Client::builder().pool_idle_timeout(None).build().unwrap();
+    let http = || {
+        reqwest::Client::builder()
+            .pool_idle_timeout(None)
+            .build()
+            .unwrap()
+    };
     Client::builder()
         .api_key(server.api_key())
         .base_url(server.base_url())
@@ -56,7 +64,11 @@ fn paused() -> ImportOptions {
 
 fn step_of(e: &Error) -> (Step, Option<String>, &Error) {
     match e {
-        Error::Step { step, import_id, source } => (*step, import_id.clone(), source),
+        Error::Step {
+            step,
+            import_id,
+            source,
+        } => (*step, import_id.clone(), source),
         other => panic!("not a step error: {other:?}"),
     }
 }
@@ -68,21 +80,42 @@ async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     let file = csv(&dir, 1_000);
     let steps = Arc::new(Mutex::new(Vec::new()));
     let record = steps.clone();
-    let options = paused().on_step(move |step, id| record.lock().unwrap().push((step, id.map(str::to_owned))));
+    let options = paused()
+        .on_step(move |step, id| record.lock().unwrap().push((step, id.map(str::to_owned))));
     let request = ImportRequest::new(schema(), Source::file("people.csv"));
-    let outcome = stand_in_client(&server).import_file_with::<Person>(&file, request, &options).await.unwrap();
+    let outcome = stand_in_client(&server)
+        .import_file_with::<Person>(&file, request, &options)
+        .await
+        .unwrap();
     let rows = outcome.rows().unwrap();
     assert_eq!(rows.len(), 1_000);
-    assert_eq!(rows[999], Person { name: "Person 999".into(), email: "p999@example.com".into() });
+    assert_eq!(
+        rows[999],
+        Person {
+            name: "Person 999".into(),
+            email: "p999@example.com".into()
+        }
+    );
     assert_eq!(outcome.status(), ImportStatus::Successful);
     let steps = steps.lock().unwrap();
-    assert_eq!(steps.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [Step::Create, Step::Upload, Step::Wait, Step::Results]);
+    assert_eq!(
+        steps.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [Step::Create, Step::Upload, Step::Wait, Step::Results]
+    );
     assert_eq!(steps[0].1, None);
-    assert!(steps[1..].iter().all(|(_, id)| id.as_deref() == Some(outcome.import_id())));
+    assert!(steps[1..]
+        .iter()
+        .all(|(_, id)| id.as_deref() == Some(outcome.import_id())));
     // The key went to the API only.
     for request in server.requests() {
         let to_api = request.path.starts_with("/api/");
-        assert_eq!(request.header("x-dromo-license-key").is_some(), to_api, "{} {}", request.method, request.path);
+        assert_eq!(
+            request.header("x-dromo-license-key").is_some(),
+            to_api,
+            "{} {}",
+            request.method,
+            request.path
+        );
     }
 }
 
@@ -93,7 +126,11 @@ async fn import_file_with_a_saved_schema() {
     server.add_schema(schema_id, serde_json::json!([{"key": "name", "label": "Name", "type": "string"}, {"key": "email", "label": "Email", "type": "email"}]));
     let dir = tempfile::tempdir().unwrap();
     let outcome = stand_in_client(&server)
-        .import_file_with::<Person>(csv(&dir, 3), ImportRequest::new(Schema::saved(schema_id), Source::file("people.csv")), &paused())
+        .import_file_with::<Person>(
+            csv(&dir, 3),
+            ImportRequest::new(Schema::saved(schema_id), Source::file("people.csv")),
+            &paused(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome.rows().map(<[_]>::len), Some(3));
@@ -102,8 +139,16 @@ async fn import_file_with_a_saved_schema() {
 #[tokio::test(start_paused = true)]
 async fn a_rows_import_gives_the_rows() {
     let server = StandIn::start().await.unwrap();
-    let people: Vec<Person> = (0..500).map(|i| Person { name: format!("N{i}"), email: format!("n{i}@example.com") }).collect();
-    let outcome = stand_in_client(&server).import_rows::<_, Person>(&people, schema()).await.unwrap();
+    let people: Vec<Person> = (0..500)
+        .map(|i| Person {
+            name: format!("N{i}"),
+            email: format!("n{i}@example.com"),
+        })
+        .collect();
+    let outcome = stand_in_client(&server)
+        .import_rows::<_, Person>(&people, schema())
+        .await
+        .unwrap();
     match outcome {
         ImportOutcome::Imported { rows, .. } => assert_eq!(rows, people),
         other => panic!("{other:?}"),
@@ -112,21 +157,40 @@ async fn a_rows_import_gives_the_rows() {
 
 #[tokio::test(start_paused = true)]
 async fn needs_review_and_failed_are_outcomes() {
-    let server = StandIn::builder().outcome(Outcome::NeedsReview).start().await.unwrap();
+    let server = StandIn::builder()
+        .outcome(Outcome::NeedsReview)
+        .start()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let outcome = stand_in_client(&server)
-        .import_file_with::<Person>(csv(&dir, 2), ImportRequest::new(schema(), Source::file("people.csv")), &paused())
+        .import_file_with::<Person>(
+            csv(&dir, 2),
+            ImportRequest::new(schema(), Source::file("people.csv")),
+            &paused(),
+        )
         .await
         .unwrap();
     match &outcome {
-        ImportOutcome::NeedsReview { review_url, import_id } => {
-            assert!(review_url.as_deref().is_some_and(|u| u.contains(import_id.as_str())), "{review_url:?}");
+        ImportOutcome::NeedsReview {
+            review_url,
+            import_id,
+        } => {
+            assert!(
+                review_url
+                    .as_deref()
+                    .is_some_and(|u| u.contains(import_id.as_str())),
+                "{review_url:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
 
     server.set_outcome(Outcome::Failed);
-    let outcome = stand_in_client(&server).import_rows::<_, Person>([["a", "a@example.com"]], schema()).await.unwrap();
+    let outcome = stand_in_client(&server)
+        .import_rows::<_, Person>([["a", "a@example.com"]], schema())
+        .await
+        .unwrap();
     match outcome {
         ImportOutcome::Failed { import_errors, .. } => assert!(!import_errors.is_empty()),
         other => panic!("{other:?}"),
@@ -135,12 +199,23 @@ async fn needs_review_and_failed_are_outcomes() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_that_runs_out_is_still_processing() {
-    let server = StandIn::builder().polls_per_step(1_000).start().await.unwrap();
-    let options = ImportOptions::default().wait(WaitOptions::default().max_wait(Duration::from_secs(60)));
+    let server = StandIn::builder()
+        .polls_per_step(1_000)
+        .start()
+        .await
+        .unwrap();
+    let options =
+        ImportOptions::default().wait(WaitOptions::default().max_wait(Duration::from_secs(60)));
     let request = ImportRequest::new(schema(), Source::rows([["a", "a@example.com"]]).unwrap());
-    let outcome = stand_in_client(&server).import_rows_with::<Person>(request, &options).await.unwrap();
+    let outcome = stand_in_client(&server)
+        .import_rows_with::<Person>(request, &options)
+        .await
+        .unwrap();
     match &outcome {
-        ImportOutcome::StillProcessing { last_status, import_id } => {
+        ImportOutcome::StillProcessing {
+            last_status,
+            import_id,
+        } => {
             assert_eq!(*last_status, ImportStatus::Pending);
             assert_eq!(server.import_status(import_id).as_deref(), Some("PENDING"));
         }
@@ -151,7 +226,10 @@ async fn a_wait_that_runs_out_is_still_processing() {
 #[tokio::test]
 async fn a_missing_file_creates_nothing() {
     let server = StandIn::start().await.unwrap();
-    let err = stand_in_client(&server).import_file::<Person>("/no/such/people.csv", schema()).await.unwrap_err();
+    let err = stand_in_client(&server)
+        .import_file::<Person>("/no/such/people.csv", schema())
+        .await
+        .unwrap_err();
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id), (Step::Upload, None));
     assert!(matches!(source, Error::File { .. }), "{source:?}");
@@ -164,7 +242,10 @@ async fn an_unknown_saved_schema_fails_the_create_step() {
     let server = StandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let err = stand_in_client(&server)
-        .import_file::<Person>(csv(&dir, 1), Schema::saved("00000000-0000-4000-8000-000000000000"))
+        .import_file::<Person>(
+            csv(&dir, 1),
+            Schema::saved("00000000-0000-4000-8000-000000000000"),
+        )
         .await
         .unwrap_err();
     let (step, id, source) = step_of(&err);
@@ -174,7 +255,10 @@ async fn an_unknown_saved_schema_fails_the_create_step() {
 }
 
 async fn mock_create(server: &MockServer, status: &str) {
-    let upload = format!("{}/s3/upload?X-Amz-Expires=1800&X-Amz-Signature={SIGNATURE}", server.uri());
+    let upload = format!(
+        "{}/s3/upload?X-Amz-Expires=1800&X-Amz-Signature={SIGNATURE}",
+        server.uri()
+    );
     Mock::given(method("POST"))
         .and(path("/api/v1/headless/imports/"))
         .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
@@ -185,7 +269,11 @@ async fn mock_create(server: &MockServer, status: &str) {
 }
 
 fn mock_client(server: &MockServer) -> Client {
-    Client::builder().api_key("backend-secret-key").base_url(format!("{}/api/v1", server.uri())).build().unwrap()
+    Client::builder()
+        .api_key("backend-secret-key")
+        .base_url(format!("{}/api/v1", server.uri()))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -200,13 +288,23 @@ async fn an_upload_failure_names_the_step_and_the_import() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let err = mock_client(&server).import_file::<Person>(csv(&dir, 1), schema()).await.unwrap_err();
+    let err = mock_client(&server)
+        .import_file::<Person>(csv(&dir, 1), schema())
+        .await
+        .unwrap_err();
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id.as_deref()), (Step::Upload, Some(ID)));
     assert!(matches!(source, Error::Upload { .. }), "{source:?}");
     let text = err.to_string();
-    assert!(text.starts_with(&format!("upload step of import {ID} failed")) && text.contains("30 minutes"), "{text}");
-    assert!(!text.contains(SIGNATURE) && !format!("{err:?}").contains(SIGNATURE), "{err:?}");
+    assert!(
+        text.starts_with(&format!("upload step of import {ID} failed"))
+            && text.contains("30 minutes"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(SIGNATURE) && !format!("{err:?}").contains(SIGNATURE),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -215,10 +313,16 @@ async fn a_wait_failure_names_the_step_and_the_import() {
     mock_create(&server, "PENDING").await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/headless/imports/{ID}/")))
-        .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({"detail": "Invalid license key."})))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(serde_json::json!({"detail": "Invalid license key."})),
+        )
         .mount(&server)
         .await;
-    let err = mock_client(&server).import_rows::<_, Person>([["a", "b"]], schema()).await.unwrap_err();
+    let err = mock_client(&server)
+        .import_rows::<_, Person>([["a", "b"]], schema())
+        .await
+        .unwrap_err();
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id.as_deref()), (Step::Wait, Some(ID)));
     assert!(matches!(source, Error::Unauthorized { .. }), "{source:?}");
@@ -231,23 +335,39 @@ async fn a_results_failure_names_the_step_and_the_import() {
     mock_create(&server, "PENDING").await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/headless/imports/{ID}/")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": ID, "status": "SUCCESSFUL"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": ID, "status": "SUCCESSFUL"})),
+        )
         .mount(&server)
         .await;
-    let results = format!("{}/s3/results.json?X-Amz-Signature={SIGNATURE}", server.uri());
+    let results = format!(
+        "{}/s3/results.json?X-Amz-Signature={SIGNATURE}",
+        server.uri()
+    );
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/headless/imports/{ID}/url/")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"presigned_url": results})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"presigned_url": results})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/s3/results.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(r#"[{"name": "a", "email": null}]"#))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(r#"[{"name": "a", "email": null}]"#),
+        )
         .mount(&server)
         .await;
-    let err = mock_client(&server).import_rows::<_, Person>([["a", "b"]], schema()).await.unwrap_err();
+    let err = mock_client(&server)
+        .import_rows::<_, Person>([["a", "b"]], schema())
+        .await
+        .unwrap_err();
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id.as_deref()), (Step::Results, Some(ID)));
-    assert!(matches!(source, Error::Decode { path, .. } if path == "[0].email"), "{source:?}");
+    assert!(
+        matches!(source, Error::Decode { path, .. } if path == "[0].email"),
+        "{source:?}"
+    );
     assert!(!format!("{err:?}").contains(SIGNATURE));
 }

@@ -42,7 +42,10 @@ fn rows(target_bytes: usize) -> Vec<Row> {
 }
 
 fn fields() -> Vec<Field> {
-    ["name", "email", "company", "notes"].into_iter().map(|k| Field::new(k, k, FieldType::String)).collect()
+    ["name", "email", "company", "notes"]
+        .into_iter()
+        .map(|k| Field::new(k, k, FieldType::String))
+        .collect()
 }
 
 #[tokio::main]
@@ -61,7 +64,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let server = StandIn::start().await?;
     let rows = rows((mb * 1024.0 * 1024.0) as usize);
-    println!("{} rows, mode: {}", rows.len(), if baseline { "baseline (raw reqwest, pre-built body)" } else { "dromo-client" });
+    println!(
+        "{} rows, mode: {}",
+        rows.len(),
+        if baseline {
+            "baseline (raw reqwest, pre-built body)"
+        } else {
+            "dromo-client"
+        }
+    );
 
     if baseline {
         let body = serde_json::to_vec(&serde_json::json!({
@@ -84,17 +95,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let status = response.status();
             let _ = response.bytes().await?;
             let secs = start.elapsed().as_secs_f64();
-            println!("run {run}: HTTP {status} in {secs:.3} s = {:.1} MB/s", body.len() as f64 / 1e6 / secs);
+            println!(
+                "run {run}: HTTP {status} in {secs:.3} s = {:.1} MB/s",
+                body.len() as f64 / 1e6 / secs
+            );
         }
     } else {
-        let client = Client::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
+        let client = Client::builder()
+            .api_key(server.api_key())
+            .base_url(server.base_url())
+            .build()?;
         for run in 1..=runs {
             let start = Instant::now();
             // Includes serializing and validating the rows: the work a caller pays for.
             let request = ImportRequest::new(Schema::inline(fields()), Source::rows(&rows)?);
             let created = client.create_headless_import(request).await?;
             let secs = start.elapsed().as_secs_f64();
-            println!("run {run}: {} ({}) in {secs:.3} s", created.id, created.status);
+            println!(
+                "run {run}: {} ({}) in {secs:.3} s",
+                created.id, created.status
+            );
         }
     }
     Ok(())

@@ -32,29 +32,40 @@ async fn discard_server() -> std::io::Result<String> {
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
-                    let chunked = request.headers().get(hyper::header::TRANSFER_ENCODING).is_some();
-                    let mut body = request.into_body();
-                    let mut received = 0u64;
-                    while let Some(frame) = body.frame().await {
-                        match frame {
-                            Ok(frame) => received += frame.data_ref().map_or(0, |d| d.len() as u64),
-                            Err(_) => break,
+                let service = hyper::service::service_fn(
+                    |request: hyper::Request<hyper::body::Incoming>| async move {
+                        let chunked = request
+                            .headers()
+                            .get(hyper::header::TRANSFER_ENCODING)
+                            .is_some();
+                        let mut body = request.into_body();
+                        let mut received = 0u64;
+                        while let Some(frame) = body.frame().await {
+                            match frame {
+                                Ok(frame) => {
+                                    received += frame.data_ref().map_or(0, |d| d.len() as u64)
+                                }
+                                Err(_) => break,
+                            }
                         }
-                    }
-                    let status = if chunked { 501 } else { 200 };
-                    let response = hyper::Response::builder()
-                        .status(status)
-                        .header("x-received-bytes", received.to_string())
-                        .body(http_body_util::Full::new(bytes::Bytes::new()));
-                    Ok::<_, Infallible>(response.unwrap_or_default())
-                });
+                        let status = if chunked { 501 } else { 200 };
+                        let response = hyper::Response::builder()
+                            .status(status)
+                            .header("x-received-bytes", received.to_string())
+                            .body(http_body_util::Full::new(bytes::Bytes::new()));
+                        Ok::<_, Infallible>(response.unwrap_or_default())
+                    },
+                );
                 let io = hyper_util::rt::TokioIo::new(socket);
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
             });
         }
     });
-    Ok(format!("http://{addr}/bucket/key?X-Amz-Expires=1800&X-Amz-Signature=bench"))
+    Ok(format!(
+        "http://{addr}/bucket/key?X-Amz-Expires=1800&X-Amz-Signature=bench"
+    ))
 }
 
 #[tokio::main]
@@ -79,35 +90,71 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
-    let file = file.ok_or("usage: bench_upload FILE [--server discard|stand-in] [--runs N] | --serve")?;
+    let file =
+        file.ok_or("usage: bench_upload FILE [--server discard|stand-in] [--runs N] | --serve")?;
 
     // The stand-in needs a created import for each upload URL; the discard server takes any.
-    let stand_in = if server == "stand-in" { Some(StandIn::start().await?) } else { None };
-    let discard = if stand_in.is_none() { Some(discard_server().await?) } else { None };
+    let stand_in = if server == "stand-in" {
+        Some(StandIn::start().await?)
+    } else {
+        None
+    };
+    let discard = if stand_in.is_none() {
+        Some(discard_server().await?)
+    } else {
+        None
+    };
     let client = match &stand_in {
-        Some(s) => Client::builder().api_key(s.api_key()).base_url(s.base_url()).build()?,
-        None => Client::builder().api_key("bench").base_url("http://127.0.0.1:9/api/v1").build()?,
+        Some(s) => Client::builder()
+            .api_key(s.api_key())
+            .base_url(s.base_url())
+            .build()?,
+        None => Client::builder()
+            .api_key("bench")
+            .base_url("http://127.0.0.1:9/api/v1")
+            .build()?,
     };
     let size = tokio::fs::metadata(&file).await?.len();
-    println!("file: {} ({:.1} MB), server: {server}", file.display(), size as f64 / 1e6);
+    println!(
+        "file: {} ({:.1} MB), server: {server}",
+        file.display(),
+        size as f64 / 1e6
+    );
     for run in 1..=runs {
         let url = match (&stand_in, &discard) {
             (Some(s), _) => {
-                let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bench.csv".into());
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "bench.csv".into());
                 let request = dromo_client::ImportRequest::new(
-                    dromo_client::Schema::inline([dromo_client::Field::new("a", "A", dromo_client::FieldType::String)]),
+                    dromo_client::Schema::inline([dromo_client::Field::new(
+                        "a",
+                        "A",
+                        dromo_client::FieldType::String,
+                    )]),
                     dromo_client::Source::file(name),
                 );
                 let _ = s;
-                client.create_headless_import(request).await?.upload_url.ok_or("no upload URL")?
+                client
+                    .create_headless_import(request)
+                    .await?
+                    .upload_url
+                    .ok_or("no upload URL")?
             }
             (None, Some(url)) => PresignedUrl::parse(url)?,
             (None, None) => return Err("no server".into()),
         };
         let start = Instant::now();
-        let done = client.upload(&url, UploadSource::from_path(&file).await?).await?;
+        let done = client
+            .upload(&url, UploadSource::from_path(&file).await?)
+            .await?;
         let secs = start.elapsed().as_secs_f64();
-        println!("run {run}: {} bytes in {secs:.3} s = {:.1} MB/s", done.bytes, done.bytes as f64 / 1e6 / secs);
+        println!(
+            "run {run}: {} bytes in {secs:.3} s = {:.1} MB/s",
+            done.bytes,
+            done.bytes as f64 / 1e6 / secs
+        );
     }
     Ok(())
 }

@@ -14,7 +14,8 @@
 
 use dromo_client::stand_in::StandIn;
 use dromo_client::{
-    Client, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, Schema, Source, UploadOptions, User, WaitOptions,
+    Client, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, Schema, Source,
+    UploadOptions, User, WaitOptions,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,36 +37,56 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--schema-id" => schema_id = Some(args.next().ok_or("--schema-id needs a value")?),
-            s if s.starts_with("--schema-id=") => schema_id = Some(s["--schema-id=".len()..].to_owned()),
+            s if s.starts_with("--schema-id=") => {
+                schema_id = Some(s["--schema-id=".len()..].to_owned())
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
             s if file.is_none() => file = Some(PathBuf::from(s)),
             s => return Err(format!("unexpected argument `{s}`: give one file")),
         }
     }
-    Ok(Args { file: file.ok_or("no file given")?, schema_id })
+    Ok(Args {
+        file: file.ok_or("no file given")?,
+        schema_id,
+    })
 }
 
 /// The header row of a CSV file: the first record, with quoted fields and a BOM handled.
 fn header_row(path: &Path) -> Result<Vec<String>, String> {
     use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut reader = std::io::BufReader::new(file);
     let mut record = String::new();
     // A quoted header may span lines: read until the quotes balance.
     loop {
         let mut line = String::new();
-        let n = reader.read_line(&mut line).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         record.push_str(&line);
-        if n == 0 || record.matches('"').count() % 2 == 0 {
+        if n == 0 || record.matches('"').count().is_multiple_of(2) {
             break;
         }
     }
-    let record = record.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+    let record = record
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n']);
     if record.trim().is_empty() {
-        return Err(format!("{} is empty: it needs a header row", path.display()));
+        return Err(format!(
+            "{} is empty: it needs a header row",
+            path.display()
+        ));
     }
-    let delimiter = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { '\t' } else { ',' };
+    let delimiter = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+    {
+        '\t'
+    } else {
+        ','
+    };
     let mut fields = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
@@ -113,7 +134,11 @@ fn schema_from_header(headers: &[String]) -> Vec<(String, String)> {
         .iter()
         .enumerate()
         .map(|(i, header)| {
-            let label = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
+            let label = if header.is_empty() {
+                format!("Column {}", i + 1)
+            } else {
+                header.clone()
+            };
             let mut key = snake_case(&label);
             if key.is_empty() {
                 key = format!("column_{}", i + 1);
@@ -141,8 +166,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<ExitCode, String> {
-    let args = parse_args().map_err(|e| if e == USAGE { e } else { format!("{e}\n{USAGE}") })?;
-    let meta = std::fs::metadata(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let args = parse_args().map_err(|e| {
+        if e == USAGE {
+            e
+        } else {
+            format!("{e}\n{USAGE}")
+        }
+    })?;
+    let meta = std::fs::metadata(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a file", args.file.display()));
     }
@@ -152,7 +184,10 @@ async fn run() -> Result<ExitCode, String> {
     let mut _stand_in = None;
     let client = if std::env::var_os("DROMO_API_KEY").is_some() {
         let client = Client::from_env().map_err(|e| e.to_string())?;
-        println!("Using Dromo at {} (DROMO_API_KEY is set)", client.base_url());
+        println!(
+            "Using Dromo at {} (DROMO_API_KEY is set)",
+            client.base_url()
+        );
         client
     } else {
         let server = StandIn::builder()
@@ -162,10 +197,17 @@ async fn run() -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot start the local stand-in: {e}"))?;
         println!("DROMO_API_KEY is not set: using a LOCAL STAND-IN of Dromo at {} (nothing leaves this machine).", server.base_url());
         println!("Set DROMO_API_KEY to your Backend license key to import into Dromo for real.");
-        let client = Client::builder().api_key(server.api_key()).base_url(server.base_url()).build().map_err(|e| e.to_string())?;
+        let client = Client::builder()
+            .api_key(server.api_key())
+            .base_url(server.base_url())
+            .build()
+            .map_err(|e| e.to_string())?;
         if let Some(id) = &args.schema_id {
             // The stand-in knows no saved schemas: save one like the header's.
-            let json: Vec<_> = fields.iter().map(|(k, l)| serde_json::json!({"key": k, "label": l, "type": "string"})).collect();
+            let json: Vec<_> = fields
+                .iter()
+                .map(|(k, l)| serde_json::json!({"key": k, "label": l, "type": "string"}))
+                .collect();
             server.add_schema(id, serde_json::Value::Array(json));
         }
         _stand_in = Some(server);
@@ -180,18 +222,32 @@ async fn run() -> Result<ExitCode, String> {
         None => {
             let keys: Vec<_> = fields.iter().map(|(k, _)| k.as_str()).collect();
             println!("Schema: inline, from the header row: {}", keys.join(", "));
-            Schema::inline(fields.iter().map(|(key, label)| Field::new(key.clone(), label.clone(), FieldType::String)))
+            Schema::inline(
+                fields
+                    .iter()
+                    .map(|(key, label)| Field::new(key.clone(), label.clone(), FieldType::String)),
+            )
         }
     };
-    let file_name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "data.csv".to_owned());
-    let request = ImportRequest::new(schema, Source::file(file_name)).user(User::new("dromo-client-example"));
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data.csv".to_owned());
+    let request =
+        ImportRequest::new(schema, Source::file(file_name)).user(User::new("dromo-client-example"));
 
     let total = meta.len();
     let last_tenth = Arc::new(AtomicU64::new(u64::MAX));
     let upload = UploadOptions::default().on_progress(move |p| {
-        let tenth = if p.total == 0 { 10 } else { p.sent * 10 / p.total };
+        let tenth = (p.sent * 10).checked_div(p.total).unwrap_or(10);
         if last_tenth.swap(tenth, Ordering::Relaxed) != tenth {
-            println!("  uploaded {} of {} bytes ({}%)", p.sent, p.total, tenth * 10);
+            println!(
+                "  uploaded {} of {} bytes ({}%)",
+                p.sent,
+                p.total,
+                tenth * 10
+            );
         }
     });
     let shown = args.file.display().to_string();
@@ -216,7 +272,10 @@ async fn run() -> Result<ExitCode, String> {
             }
             ExitCode::SUCCESS
         }
-        ImportOutcome::NeedsReview { import_id, review_url } => {
+        ImportOutcome::NeedsReview {
+            import_id,
+            review_url,
+        } => {
             println!(
                 "Import {import_id} needs a person to review it at {}",
                 review_url.as_deref().unwrap_or("the Dromo dashboard")
@@ -224,7 +283,10 @@ async fn run() -> Result<ExitCode, String> {
             println!("Imported 0 rows so far");
             ExitCode::SUCCESS
         }
-        ImportOutcome::Failed { import_id, import_errors } => {
+        ImportOutcome::Failed {
+            import_id,
+            import_errors,
+        } => {
             println!("Import {import_id} failed:");
             for e in &import_errors {
                 println!("  {}", serde_json::Value::Object(e.clone()));
@@ -233,7 +295,11 @@ async fn run() -> Result<ExitCode, String> {
             ExitCode::FAILURE
         }
         other => {
-            println!("Import {} is still {} after 15 minutes; check it later in the Dromo dashboard", other.import_id(), other.status());
+            println!(
+                "Import {} is still {} after 15 minutes; check it later in the Dromo dashboard",
+                other.import_id(),
+                other.status()
+            );
             ExitCode::FAILURE
         }
     })
@@ -245,8 +311,29 @@ mod tests {
 
     #[test]
     fn keys_are_snake_case_and_unique() {
-        let headers = ["First Name", "E-mail (work)", "firstName", "", "First Name", "ID"].map(String::from);
-        let keys: Vec<_> = schema_from_header(&headers).into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["first_name", "e_mail_work", "first_name_2", "column_4", "first_name_3", "id"]);
+        let headers = [
+            "First Name",
+            "E-mail (work)",
+            "firstName",
+            "",
+            "First Name",
+            "ID",
+        ]
+        .map(String::from);
+        let keys: Vec<_> = schema_from_header(&headers)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "first_name",
+                "e_mail_work",
+                "first_name_2",
+                "column_4",
+                "first_name_3",
+                "id"
+            ]
+        );
     }
 }
