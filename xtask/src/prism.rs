@@ -140,7 +140,8 @@ fn answers_http(addr: SocketAddr) -> bool {
 /// Starts Prism on a free port of 127.0.0.1 and waits until it answers.
 pub fn start(repo: &Path, bin: &Path, spec: &Path) -> Result<Prism> {
     let port = free_port()?;
-    let log = repo.join("target").join("prism.log");
+    // One log per port: two runs sharing a target directory do not truncate each other's.
+    let log = repo.join("target").join(format!("prism-{port}.log"));
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent)?;
     }

@@ -39,7 +39,11 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
         // Prism lives exactly as long as this block: the guard stops it on success, on a failed
         // test run and on an early return alike.
         let mut tests = util::cargo();
-        tests.args(["test", "--workspace"]).current_dir(repo);
+        // --no-fail-fast: every test target runs and prints its `test result:` line, so one
+        // failure does not hide the state of the others.
+        tests
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .current_dir(repo);
         let _prism = if args.no_prism {
             eprintln!("\n==> Prism skipped (--no-prism)");
             tests.env_remove("DROMO_PRISM_URL");
