@@ -2,7 +2,7 @@
 //!
 //! The `upload` URL of a created import takes a `PUT` of the raw file bytes. S3 refuses a chunked
 //! body (501), so the body is sent with an explicit `Content-Length`, streamed from the file in
-//! 64 KiB chunks: memory stays flat whatever the size of the file. Nothing of Dromo's goes to S3:
+//! 256 KiB chunks: memory stays flat whatever the size of the file. Nothing of Dromo's goes to S3:
 //! the request carries `Content-Length`, `Content-Type` and the transfer client's `User-Agent`,
 //! never the API key (the transfer client has none).
 
@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
 /// How many bytes each chunk of the streamed body holds at most.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 256 * 1024;
 
 /// How far an upload has got: `sent` bytes of `total`.
 ///

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example bench_upload -- FILE [--server discard|stand-in] [--runs N]
 //! cargo run --release --example bench_upload -- --serve          # only run the discard server
+//! cargo run --release --example bench_upload -- FILE --url URL    # upload to a server already running
 //! ```
 //!
 //! - `discard` (default): a minimal hyper server on 127.0.0.1 that reads the body, counts it and
@@ -74,12 +75,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut server = "discard".to_owned();
     let mut runs = 3u32;
     let mut serve_only = false;
+    let mut external: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--server" => server = args.next().ok_or("--server needs discard or stand-in")?,
             "--runs" => runs = args.next().ok_or("--runs needs a number")?.parse()?,
             "--serve" => serve_only = true,
+            "--url" => external = Some(args.next().ok_or("--url needs a URL")?),
             other => file = Some(PathBuf::from(other)),
         }
     }
@@ -90,8 +93,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
-    let file =
-        file.ok_or("usage: bench_upload FILE [--server discard|stand-in] [--runs N] | --serve")?;
+    let file = file.ok_or(
+        "usage: bench_upload FILE [--server discard|stand-in | --url URL] [--runs N] | --serve",
+    )?;
 
     // The stand-in needs a created import for each upload URL; the discard server takes any.
     let stand_in = if server == "stand-in" {
@@ -99,10 +103,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         None
     };
-    let discard = if stand_in.is_none() {
-        Some(discard_server().await?)
-    } else {
-        None
+    let discard = match (&stand_in, external) {
+        (Some(_), _) => None,
+        (None, Some(url)) => Some(url),
+        (None, None) => Some(discard_server().await?),
     };
     let client = match &stand_in {
         Some(s) => Client::builder()
