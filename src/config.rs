@@ -38,7 +38,10 @@ impl fmt::Debug for ApiAuth {
 /// the configured API origin, and to nothing else.
 pub fn authenticate(auth: &ApiAuth, request: &mut reqwest::Request) {
     if request.url().origin() == auth.origin.origin() {
-        request.headers_mut().insert(HeaderName::from_static("x-dromo-license-key"), auth.key.clone());
+        request.headers_mut().insert(
+            HeaderName::from_static("x-dromo-license-key"),
+            auth.key.clone(),
+        );
     }
 }
 
@@ -60,7 +63,10 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base_url.as_str()).field("api_key", &"<redacted>").finish()
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url.as_str())
+            .field("api_key", &"<redacted>")
+            .finish()
     }
 }
 
@@ -161,7 +167,9 @@ impl ClientBuilder {
         let raw_base = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let trimmed = raw_base.trim().trim_end_matches('/').to_owned();
         let base_url = reqwest::Url::parse(&trimmed).map_err(|e| Error::Config {
-            message: format!("the base URL `{trimmed}` is not a URL: {e}; use e.g. {DEFAULT_BASE_URL}"),
+            message: format!(
+                "the base URL `{trimmed}` is not a URL: {e}; use e.g. {DEFAULT_BASE_URL}"
+            ),
             source: Some(Box::new(e)),
         })?;
         if !matches!(base_url.scheme(), "http" | "https") || base_url.host_str().is_none() {
@@ -170,7 +178,9 @@ impl ClientBuilder {
             )));
         }
         if base_url.query().is_some() || base_url.fragment().is_some() {
-            return Err(Error::config(format!("the base URL `{trimmed}` must not have a query or fragment")));
+            return Err(Error::config(format!(
+                "the base URL `{trimmed}` must not have a query or fragment"
+            )));
         }
 
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
@@ -192,7 +202,10 @@ impl ClientBuilder {
                         }
                     }))
                     .build()
-                    .map_err(|e| Error::Config { message: format!("cannot build the HTTP client: {e}"), source: Some(Box::new(e)) })?
+                    .map_err(|e| Error::Config {
+                        message: format!("cannot build the HTTP client: {e}"),
+                        source: Some(Box::new(e)),
+                    })?
             }
         };
         let transfer = match self.transfer_client {
@@ -203,11 +216,23 @@ impl ClientBuilder {
                 // No total timeout: a large upload may take long. A stall fails it instead.
                 .read_timeout(stall)
                 .build()
-                .map_err(|e| Error::Config { message: format!("cannot build the HTTP client: {e}"), source: Some(Box::new(e)) })?,
+                .map_err(|e| Error::Config {
+                    message: format!("cannot build the HTTP client: {e}"),
+                    source: Some(Box::new(e)),
+                })?,
         };
-        let auth = ApiAuth { key, origin: base_url.clone() };
-        let api = generated::Client::new_with_client(base_url.as_str().trim_end_matches('/'), http, auth);
-        Ok(Client { api, transfer, base_url, upload_stall_timeout: stall })
+        let auth = ApiAuth {
+            key,
+            origin: base_url.clone(),
+        };
+        let api =
+            generated::Client::new_with_client(base_url.as_str().trim_end_matches('/'), http, auth);
+        Ok(Client {
+            api,
+            transfer,
+            base_url,
+            upload_stall_timeout: stall,
+        })
     }
 }
 
@@ -226,7 +251,9 @@ impl Client {
     /// ```
     pub fn from_env() -> Result<Client, Error> {
         let key = std::env::var(API_KEY_ENV).map_err(|_| {
-            Error::config("DROMO_API_KEY is not set: export the Backend license key from the Dromo dashboard")
+            Error::config(
+                "DROMO_API_KEY is not set: export the Backend license key from the Dromo dashboard",
+            )
         })?;
         let mut builder = Client::builder().api_key(key);
         if let Ok(url) = std::env::var(BASE_URL_ENV) {
@@ -267,6 +294,10 @@ impl Client {
             (Some(h), None) => h.to_owned(),
             _ => self.base_url.as_str().to_owned(),
         };
-        RequestContext { host, resource: resource.into(), schema_id: None }
+        RequestContext {
+            host,
+            resource: resource.into(),
+            schema_id: None,
+        }
     }
 }

@@ -325,7 +325,13 @@ impl ApiResponse {
             return self
                 .messages
                 .iter()
-                .map(|(field, msg)| if field == "detail" || field.is_empty() { msg.clone() } else { format!("{field}: {msg}") })
+                .map(|(field, msg)| {
+                    if field == "detail" || field.is_empty() {
+                        msg.clone()
+                    } else {
+                        format!("{field}: {msg}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
         }
@@ -335,7 +341,10 @@ impl ApiResponse {
         let kind = if self.json {
             "body".to_owned()
         } else {
-            format!("non-JSON body ({})", self.content_type.as_deref().unwrap_or("no content type"))
+            format!(
+                "non-JSON body ({})",
+                self.content_type.as_deref().unwrap_or("no content type")
+            )
         };
         format!("{kind} `{}`", self.body)
     }
@@ -363,7 +372,9 @@ impl ApiResponse {
 /// else its `detail` or `title`. False when the body is not such a problem.
 fn problem_details(value: &serde_json::Value, out: &mut Vec<(String, String)>) -> bool {
     let is_problem = value.get("title").is_some_and(serde_json::Value::is_string)
-        && value.get("status").is_some_and(serde_json::Value::is_number);
+        && value
+            .get("status")
+            .is_some_and(serde_json::Value::is_number);
     if !is_problem {
         return false;
     }
@@ -385,7 +396,10 @@ fn problem_details(value: &serde_json::Value, out: &mut Vec<(String, String)>) -
         }
     }
     if out.is_empty() {
-        let text = value.get("detail").or_else(|| value.get("title")).and_then(|v| v.as_str());
+        let text = value
+            .get("detail")
+            .or_else(|| value.get("title"))
+            .and_then(|v| v.as_str());
         out.push(("detail".to_owned(), text.unwrap_or_default().to_owned()));
     }
     true
@@ -394,15 +408,33 @@ fn problem_details(value: &serde_json::Value, out: &mut Vec<(String, String)>) -
 fn collect_messages(value: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
     use serde_json::Value;
     match value {
-        Value::String(s) => out.push((if prefix.is_empty() { "detail".into() } else { prefix.to_owned() }, s.clone())),
+        Value::String(s) => out.push((
+            if prefix.is_empty() {
+                "detail".into()
+            } else {
+                prefix.to_owned()
+            },
+            s.clone(),
+        )),
         Value::Array(items) => items.iter().for_each(|v| collect_messages(v, prefix, out)),
         Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 collect_messages(v, &key, out);
             }
         }
-        other => out.push((if prefix.is_empty() { "detail".into() } else { prefix.to_owned() }, other.to_string())),
+        other => out.push((
+            if prefix.is_empty() {
+                "detail".into()
+            } else {
+                prefix.to_owned()
+            },
+            other.to_string(),
+        )),
     }
 }
 
@@ -474,7 +506,12 @@ impl Error {
         match self {
             Self::RateLimited { .. } | Self::Server { .. } => true,
             Self::Connection { kind, .. } => {
-                matches!(kind, ConnectionFailure::Timeout | ConnectionFailure::Broken | ConnectionFailure::Refused)
+                matches!(
+                    kind,
+                    ConnectionFailure::Timeout
+                        | ConnectionFailure::Broken
+                        | ConnectionFailure::Refused
+                )
             }
             Self::Upload { retryable, .. } | Self::Download { retryable, .. } => *retryable,
             Self::Step { source, .. } => source.is_retryable(),
@@ -508,13 +545,20 @@ impl Error {
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Self::Config { message: message.into(), source: None }
+        Self::Config {
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Classifies a transport error (no HTTP answer) by what failed, for `host`.
     pub(crate) fn connection(host: &str, error: reqwest::Error) -> Self {
         let kind = classify_transport(&error);
-        Self::Connection { host: host.to_owned(), kind, source: Box::new(error) }
+        Self::Connection {
+            host: host.to_owned(),
+            kind,
+            source: Box::new(error),
+        }
     }
 
     /// Classifies an unsuccessful answer by status.
@@ -522,8 +566,14 @@ impl Error {
         match response.status {
             401 | 403 => Self::Unauthorized { response },
             404 => match &context.schema_id {
-                Some(schema_id) => Self::SchemaNotFound { schema_id: schema_id.clone(), response },
-                None => Self::NotFound { resource: context.resource.clone(), response },
+                Some(schema_id) => Self::SchemaNotFound {
+                    schema_id: schema_id.clone(),
+                    response,
+                },
+                None => Self::NotFound {
+                    resource: context.resource.clone(),
+                    response,
+                },
             },
             400 | 422 => Self::Rejected { response },
             429 => Self::RateLimited { response },
@@ -552,7 +602,11 @@ pub(crate) fn classify_transport(error: &reqwest::Error) -> ConnectionFailure {
         text.push(' ');
         source = e.source();
     }
-    if text.contains("dns") || text.contains("failed to lookup") || text.contains("name or service not known") || text.contains("resolve") {
+    if text.contains("dns")
+        || text.contains("failed to lookup")
+        || text.contains("name or service not known")
+        || text.contains("resolve")
+    {
         ConnectionFailure::Dns
     } else if text.contains("refused") {
         ConnectionFailure::Refused
@@ -593,13 +647,21 @@ pub struct Violation {
 impl Violation {
     /// A violation of `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Violations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} problem{}: ", self.0.len(), if self.0.len() == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{} problem{}: ",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" }
+        )?;
         for (i, v) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
@@ -611,12 +673,21 @@ impl fmt::Display for Violations {
 }
 
 /// Decodes a JSON body into `T`, reporting the JSON path where decoding failed.
-pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, Error> {
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    status: u16,
+    body: &[u8],
+) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        Error::Decode { status, path, message: inner.to_string(), snippet: snippet(body), source: Box::new(inner) }
+        Error::Decode {
+            status,
+            path,
+            message: inner.to_string(),
+            snippet: snippet(body),
+            source: Box::new(inner),
+        }
     })
 }
 
@@ -634,7 +705,10 @@ pub(crate) async fn read_limited(mut response: reqwest::Response) -> Vec<u8> {
 }
 
 /// Turns progenitor's error for an operation returning `T` into ours.
-pub(crate) async fn from_progenitor<T, E>(error: progenitor_client::Error<E>, context: &RequestContext) -> Error
+pub(crate) async fn from_progenitor<T, E>(
+    error: progenitor_client::Error<E>,
+    context: &RequestContext,
+) -> Error
 where
     T: serde::de::DeserializeOwned,
     E: fmt::Debug,
@@ -672,7 +746,12 @@ where
                 source: Box::new(json_error),
             },
         },
-        P::InvalidRequest(message) => Error::InvalidRequest { violations: Violations(vec![Violation::new("request", message)]) },
-        other => Error::Config { message: format!("the request could not be made: {other}"), source: None },
+        P::InvalidRequest(message) => Error::InvalidRequest {
+            violations: Violations(vec![Violation::new("request", message)]),
+        },
+        other => Error::Config {
+            message: format!("the request could not be made: {other}"),
+            source: None,
+        },
     }
 }

@@ -29,9 +29,11 @@ mod upload;
 mod wait;
 mod workflow;
 
-pub use config::{Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT};
-pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
+pub use config::{
+    Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT,
+};
 pub use create::CreatedImport;
+pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
 pub use presigned::PresignedUrl;
 pub use request::{
     validate, CreateRequest, Field, FieldType, ImportRequest, Rows, Schema, SelectOption, Source,
@@ -56,3 +58,8 @@ pub mod generated {
 pub use generated::types;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
+
+/// The README's examples, compiled as doctests so the quick start stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -91,6 +91,7 @@ impl serde::Serialize for ImportStatus {
 impl<'de> serde::Deserialize<'de> for ImportStatus {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never: std::convert::Infallible| match never {}))
+        Ok(s.parse()
+            .unwrap_or_else(|never: std::convert::Infallible| match never {}))
     }
 }
