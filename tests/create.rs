@@ -440,10 +440,9 @@ async fn a_success_that_does_not_decode_names_the_json_path() {
         text.starts_with("could not read Dromo's answer (HTTP 201): at `created_date`: "),
         "{text}"
     );
-    assert!(
-        text.contains(r#"body starts `{"created_date":"yesterday""#),
-        "{text}"
-    );
+    // Key order depends on serde_json's `preserve_order`, which workspace builds may unify in.
+    assert!(text.contains("body starts `{"), "{text}");
+    assert!(text.contains(r#""created_date":"yesterday""#), "{text}");
     assert!(err.source().is_some());
 }
 
