@@ -4,7 +4,7 @@
 use crate::error::{from_progenitor, read_limited, snippet, BoxError, Error};
 use crate::presigned::PresignedUrl;
 use crate::types::GetHeadlessImportUrlResponse;
-use crate::upload::{backoff, scrub, S3Error};
+use crate::upload::{backoff, S3Error};
 use crate::wait::parse_import_id;
 use crate::Client;
 use bytes::Bytes;
@@ -214,18 +214,7 @@ fn download_error(
 }
 
 fn explain_download_failure(id: &str, url: &PresignedUrl, status: u16, s3: S3Error) -> Error {
-    let code = s3.code.as_deref().map(|c| scrub(c, url));
-    let message = s3.message.as_deref().map(|m| scrub(m, url));
-    let said = match (&code, &message) {
-        (Some(c), Some(m)) => format!("S3 said {c}: {m}"),
-        (Some(c), None) => format!("S3 said {c}"),
-        (None, Some(m)) => format!("S3 said: {m}"),
-        (None, None) => "no S3 error code".to_owned(),
-    };
-    let expired = message
-        .as_deref()
-        .is_some_and(|m| m.to_ascii_lowercase().contains("expired"));
-    let code = code.unwrap_or_default();
+    let (code, said, expired) = s3.summary(url);
     if expired {
         download_error(id, format!("the result URL has expired (HTTP {status}, {said}); fetch the results again: each fetch gets a fresh URL"), Some(status), false, None)
     } else if code == "SignatureDoesNotMatch" {

@@ -512,6 +512,25 @@ impl S3Error {
             message: xml_element(&text, "Message"),
         }
     }
+
+    /// Scrubs code and message of `url`'s query values and summarises them for a message
+    /// (`S3 said AccessDenied: Request has expired`): `(code, said, expired)`.
+    pub(crate) fn summary(&self, url: &PresignedUrl) -> (String, String, bool) {
+        let code = self.code.as_deref().map(|c| scrub(c, url));
+        let message = self.message.as_deref().map(|m| scrub(m, url));
+        let said = match (&code, &message) {
+            (Some(c), Some(m)) => format!("S3 said {c}: {m}"),
+            (Some(c), None) => format!("S3 said {c}"),
+            (None, Some(m)) => format!("S3 said: {m}"),
+            (None, None) => "no S3 error code".to_owned(),
+        };
+        let code = code.unwrap_or_default();
+        let expired = message
+            .as_deref()
+            .is_some_and(|m| m.to_ascii_lowercase().contains("expired"))
+            || matches!(code.as_str(), "ExpiredToken" | "TokenRefreshRequired");
+        (code, said, expired)
+    }
 }
 
 /// The unescaped text of the first `<name>…</name>` element, trimmed, if any and not empty.
@@ -554,19 +573,9 @@ fn explain_s3_failure(
     status: u16,
     s3: S3Error,
 ) -> Error {
-    let code = s3.code.as_deref().map(|c| scrub(c, url));
-    let message = s3.message.as_deref().map(|m| scrub(m, url));
-    let said = match (&code, &message) {
-        (Some(c), Some(m)) => format!("S3 said {c}: {m}"),
-        (Some(c), None) => format!("S3 said {c}"),
-        (None, Some(m)) => format!("S3 said: {m}"),
-        (None, None) => "no S3 error code".to_owned(),
-    };
-    let code_str = code.as_deref().unwrap_or_default();
-    let expired = message
-        .as_deref()
-        .is_some_and(|m| m.to_ascii_lowercase().contains("expired"))
-        || matches!(code_str, "ExpiredToken" | "TokenRefreshRequired");
+    let (code_str, said, expired) = s3.summary(url);
+    let code_str = code_str.as_str();
+    let code = (!code_str.is_empty()).then(|| code_str.to_owned());
     let (reason, retryable) = if expired {
         (
             format!("the upload URL has expired (HTTP {status}, {said}); Dromo's upload URLs are valid 30 minutes after the import is created: create a new import and upload within 30 minutes"),
