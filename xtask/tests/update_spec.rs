@@ -33,6 +33,12 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A copy of what update-spec reads and writes (and what its compile check builds).
+/// The compile checks share `target/xtask-check`, where cargo gives every copy of the crate the
+/// same build directory (path packages are hashed relative to their workspace root). Run
+/// concurrently, one copy's build-script run could look newer than the other's spec and be
+/// reused: so the tests that compile take this lock *before* making their copy.
+static COMPILE_CHECK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn repo_copy() -> tempfile::TempDir {
     let real = real_repo();
     let dir = tempfile::Builder::new()
@@ -166,6 +172,7 @@ fn assert_refused(repo: &Path, url: &str, extra: &[&str], expected: &str) -> Str
 
 #[test]
 fn added_operation_is_reported_compiled_and_vendored_byte_for_byte() {
+    let _serial = COMPILE_CHECK.lock().unwrap_or_else(|e| e.into_inner());
     let repo = repo_copy();
     let mut doc = vendored(repo.path());
     doc["paths"]["/widgets/"] = json!({
@@ -228,6 +235,7 @@ fn added_operation_is_reported_compiled_and_vendored_byte_for_byte() {
 
 #[test]
 fn spec_that_generates_but_does_not_compile_is_refused_with_the_compiler_error() {
+    let _serial = COMPILE_CHECK.lock().unwrap_or_else(|e| e.into_inner());
     let repo = repo_copy();
     let mut doc = vendored(repo.path());
     // Two operation ids that differ only in case generate two `Client::list_widgets` methods
