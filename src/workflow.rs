@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Step, Violation, Violations};
 use crate::request::{ImportRequest, Schema, Source};
+use crate::results::RowStream;
 use crate::upload::{UploadOptions, UploadSource};
 use crate::wait::{WaitOptions, WaitOutcome};
 use crate::{Client, ImportStatus};
@@ -12,15 +13,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// How a whole import ended. Failures of a step are the `Err` ([`Error::Step`]).
+///
+/// `R` holds the cleaned rows: a `Vec<T>` from [`Client::import_file`] and
+/// [`Client::import_rows`], a [`RowStream<T>`] from the `_streamed` calls, which keep memory
+/// flat whatever the number of rows.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum ImportOutcome<T> {
+pub enum ImportOutcome<R> {
     /// `SUCCESSFUL`: the cleaned rows.
     Imported {
         /// The import's id.
         import_id: String,
-        /// The rows, decoded into `T`.
-        rows: Vec<T>,
+        /// The rows: a `Vec<T>`, or a [`RowStream<T>`] to read one by one.
+        rows: R,
     },
     /// `NEEDS_REVIEW`: a person must fix the data at `review_url`; fetch the rows with
     /// [`Client::fetch_results`] once they have.
@@ -47,7 +52,7 @@ pub enum ImportOutcome<T> {
     },
 }
 
-impl<T> ImportOutcome<T> {
+impl<R> ImportOutcome<R> {
     /// The import's id.
     pub fn import_id(&self) -> &str {
         match self {
@@ -67,7 +72,9 @@ impl<T> ImportOutcome<T> {
             Self::StillProcessing { last_status, .. } => last_status.clone(),
         }
     }
+}
 
+impl<T> ImportOutcome<Vec<T>> {
     /// The rows, when the import succeeded.
     pub fn rows(&self) -> Option<&[T]> {
         match self {
@@ -164,7 +171,7 @@ impl Client {
         &self,
         path: impl AsRef<Path>,
         schema: Schema,
-    ) -> Result<ImportOutcome<T>, Error> {
+    ) -> Result<ImportOutcome<Vec<T>>, Error> {
         let path = path.as_ref();
         let name = path
             .file_name()
@@ -192,8 +199,62 @@ impl Client {
         path: impl AsRef<Path>,
         request: ImportRequest,
         options: &ImportOptions,
-    ) -> Result<ImportOutcome<T>, Error> {
-        let path = path.as_ref();
+    ) -> Result<ImportOutcome<Vec<T>>, Error> {
+        let id = self
+            .start_file_import(path.as_ref(), request, options)
+            .await?;
+        self.finish_import(
+            id,
+            options,
+            |id| async move { self.fetch_results(&id).await },
+        )
+        .await
+    }
+
+    /// Like [`Client::import_file_with`], but the rows come as a [`RowStream`], read one at a
+    /// time as they download: a million-row import does not have to fit in memory.
+    ///
+    /// ```no_run
+    /// use dromo_client::{ImportOptions, ImportOutcome, ImportRequest, Schema, Source};
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
+    /// let request = ImportRequest::new(Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"), Source::file("people.csv"));
+    /// let outcome = client.import_file_streamed::<serde_json::Value>("/tmp/people.csv", request, &ImportOptions::default()).await?;
+    /// if let ImportOutcome::Imported { mut rows, .. } = outcome {
+    ///     let mut count = 0;
+    ///     while let Some(row) = rows.next().await {
+    ///         let _row = row?;
+    ///         count += 1;
+    ///     }
+    ///     println!("{count} rows");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn import_file_streamed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: impl AsRef<Path>,
+        request: ImportRequest,
+        options: &ImportOptions,
+    ) -> Result<ImportOutcome<RowStream<T>>, Error> {
+        let id = self
+            .start_file_import(path.as_ref(), request, options)
+            .await?;
+        self.finish_import(
+            id,
+            options,
+            |id| async move { self.stream_results(&id).await },
+        )
+        .await
+    }
+
+    /// Creates a file import and uploads the file: the first two steps. Returns the id.
+    async fn start_file_import(
+        &self,
+        path: &Path,
+        request: ImportRequest,
+        options: &ImportOptions,
+    ) -> Result<String, Error> {
         if !matches!(request.source(), Source::File { .. }) {
             return Err(in_step(Step::Create, None)(Error::InvalidRequest {
                 violations: Violations(vec![Violation::new(
@@ -223,7 +284,7 @@ impl Client {
         self.upload_with(url, source, &options.upload)
             .await
             .map_err(in_step(Step::Upload, Some(&id)))?;
-        self.finish_import(id, options).await
+        Ok(id)
     }
 
     /// Imports `rows` (anything `Serialize`: structs, maps keyed by field key, or arrays of
@@ -243,7 +304,7 @@ impl Client {
         &self,
         rows: impl IntoIterator<Item = R>,
         schema: Schema,
-    ) -> Result<ImportOutcome<T>, Error>
+    ) -> Result<ImportOutcome<Vec<T>>, Error>
     where
         R: Serialize,
         T: DeserializeOwned + Send + 'static,
@@ -261,7 +322,37 @@ impl Client {
         &self,
         request: ImportRequest,
         options: &ImportOptions,
-    ) -> Result<ImportOutcome<T>, Error> {
+    ) -> Result<ImportOutcome<Vec<T>>, Error> {
+        let id = self.start_rows_import(request, options).await?;
+        self.finish_import(
+            id,
+            options,
+            |id| async move { self.fetch_results(&id).await },
+        )
+        .await
+    }
+
+    /// Like [`Client::import_rows_with`], but the cleaned rows come as a [`RowStream`].
+    pub async fn import_rows_streamed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        request: ImportRequest,
+        options: &ImportOptions,
+    ) -> Result<ImportOutcome<RowStream<T>>, Error> {
+        let id = self.start_rows_import(request, options).await?;
+        self.finish_import(
+            id,
+            options,
+            |id| async move { self.stream_results(&id).await },
+        )
+        .await
+    }
+
+    /// Creates a rows import: the first step. Returns the id.
+    async fn start_rows_import(
+        &self,
+        request: ImportRequest,
+        options: &ImportOptions,
+    ) -> Result<String, Error> {
         if !matches!(request.source(), Source::Rows(_)) {
             return Err(in_step(Step::Create, None)(Error::InvalidRequest {
                 violations: Violations(vec![Violation::new(
@@ -275,14 +366,20 @@ impl Client {
             .create_headless_import(request)
             .await
             .map_err(in_step(Step::Create, None))?;
-        self.finish_import(created.id, options).await
+        Ok(created.id)
     }
 
-    async fn finish_import<T: DeserializeOwned + Send + 'static>(
+    /// Waits for the import, then gets its rows with `fetch`: the last two steps.
+    async fn finish_import<R, F, Fut>(
         &self,
         id: String,
         options: &ImportOptions,
-    ) -> Result<ImportOutcome<T>, Error> {
+        fetch: F,
+    ) -> Result<ImportOutcome<R>, Error>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Result<R, Error>>,
+    {
         options.step(Step::Wait, Some(&id));
         let waited = self
             .wait_for_import(&id, &options.wait)
@@ -291,8 +388,7 @@ impl Client {
         match waited {
             WaitOutcome::Succeeded { .. } => {
                 options.step(Step::Results, Some(&id));
-                let rows = self
-                    .fetch_results(&id)
+                let rows = fetch(id.clone())
                     .await
                     .map_err(in_step(Step::Results, Some(&id)))?;
                 Ok(ImportOutcome::Imported {

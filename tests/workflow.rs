@@ -74,6 +74,54 @@ fn step_of(e: &Error) -> (Step, Option<String>, &Error) {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_streamed_file_import_gives_the_rows_one_by_one() {
+    use futures_util::StreamExt;
+    let server = StandIn::builder().polls_per_step(1).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = csv(&dir, 2_500);
+    let request = ImportRequest::new(schema(), Source::file("people.csv"));
+    let outcome = stand_in_client(&server)
+        .import_file_streamed::<Person>(&file, request, &paused())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status(), ImportStatus::Successful);
+    let ImportOutcome::Imported { mut rows, .. } = outcome else {
+        panic!("not imported")
+    };
+    let mut seen = Vec::new();
+    while let Some(row) = rows.next().await {
+        seen.push(row.unwrap());
+    }
+    assert_eq!(seen.len(), 2_500);
+    assert_eq!(seen[1234].email, "p1234@example.com");
+}
+
+#[tokio::test(start_paused = true)]
+async fn streamed_rows_import_reports_review_like_the_collected_one() {
+    let server = StandIn::builder()
+        .outcome(Outcome::NeedsReview)
+        .start()
+        .await
+        .unwrap();
+    let request = ImportRequest::new(
+        schema(),
+        Source::rows([["Ada", "ada@example.com"]]).unwrap(),
+    );
+    let outcome = stand_in_client(&server)
+        .import_rows_streamed::<Person>(request, &paused())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status(), ImportStatus::NeedsReview);
+    assert!(matches!(
+        outcome,
+        ImportOutcome::NeedsReview {
+            review_url: Some(_),
+            ..
+        }
+    ));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     let server = StandIn::builder().polls_per_step(2).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();

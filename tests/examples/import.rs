@@ -17,6 +17,7 @@ use dromo_client::{
     Client, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, Schema, Source,
     UploadOptions, User, WaitOptions,
 };
+use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -260,16 +261,26 @@ async fn run() -> Result<ExitCode, String> {
         });
 
     let outcome = client
-        .import_file_with::<serde_json::Value>(&args.file, request, &options)
+        // Streamed: the rows are counted as they download, so memory stays flat however many
+        // rows the import has.
+        .import_file_streamed::<serde_json::Value>(&args.file, request, &options)
         .await
         .map_err(|e| e.to_string())?;
     println!("Final status: {}", outcome.status());
     Ok(match outcome {
-        ImportOutcome::Imported { import_id, rows } => {
-            println!("Imported {} rows (import {import_id})", rows.len());
-            if let Some(first) = rows.first() {
-                println!("First row: {first}");
+        ImportOutcome::Imported {
+            import_id,
+            mut rows,
+        } => {
+            let mut count = 0u64;
+            while let Some(row) = rows.next().await {
+                let row = row.map_err(|e| e.to_string())?;
+                if count == 0 {
+                    println!("First row: {row}");
+                }
+                count += 1;
             }
+            println!("Imported {count} rows (import {import_id})");
             ExitCode::SUCCESS
         }
         ImportOutcome::NeedsReview {
