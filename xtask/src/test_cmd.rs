@@ -57,6 +57,16 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
         util::run_step("tests (all targets and doctests)", &mut tests)?;
     }
 
+    // The README's "run" command, as a user types it on a fresh machine (no key: the stand-in).
+    util::run_step(
+        "the main job (README)",
+        util::cargo()
+            .args(["run", "--example", "import", "--", "tests/data/sample.csv"])
+            .env_remove("DROMO_API_KEY")
+            .env_remove("DROMO_BASE_URL")
+            .current_dir(repo),
+    )?;
+
     util::run_step(
         "documentation",
         util::cargo()
