@@ -51,7 +51,7 @@ pub enum Error {
 
     /// Dromo rejected the API key (401 or 403).
     #[error(
-        "Dromo rejected the API key (HTTP {}): use the Backend license key from the Dromo dashboard (Settings → License keys), not the frontend key{}",
+        "Dromo rejected the API key (HTTP {}): use the Backend license key from the Dromo dashboard, not the frontend key{}",
         .response.status, .response.said()
     )]
     Unauthorized {

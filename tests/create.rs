@@ -285,7 +285,7 @@ async fn a_rejected_key_says_which_key_to_use_and_never_shows_it() {
         assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
-            format!("Dromo rejected the API key (HTTP {status}): use the Backend license key from the Dromo dashboard (Settings → License keys), not the frontend key (server said: Invalid license key.)")
+            format!("Dromo rejected the API key (HTTP {status}): use the Backend license key from the Dromo dashboard, not the frontend key (server said: Invalid license key.)")
         );
         assert!(!format!("{err}{err:?}").contains(KEY));
         assert_eq!((err.status(), err.is_retryable()), (Some(status), false));
