@@ -58,7 +58,7 @@ pub struct Client {
     api: generated::Client,
     transfer: reqwest::Client,
     base_url: reqwest::Url,
-    upload_stall_timeout: Duration,
+    transfer_stall_timeout: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -90,7 +90,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
-    upload_stall_timeout: Option<Duration>,
+    transfer_stall_timeout: Option<Duration>,
     http_client: Option<reqwest::Client>,
     transfer_client: Option<reqwest::Client>,
 }
@@ -134,7 +134,7 @@ impl ClientBuilder {
 
     /// How long an upload or download may go without progress before it fails; default 60 s.
     pub fn transfer_stall_timeout(mut self, timeout: Duration) -> Self {
-        self.upload_stall_timeout = Some(timeout);
+        self.transfer_stall_timeout = Some(timeout);
         self
     }
 
@@ -184,7 +184,9 @@ impl ClientBuilder {
         }
 
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
-        let stall = self.upload_stall_timeout.unwrap_or(Duration::from_secs(60));
+        let stall = self
+            .transfer_stall_timeout
+            .unwrap_or(Duration::from_secs(60));
         let http = match self.http_client {
             Some(client) => client,
             None => {
@@ -231,7 +233,7 @@ impl ClientBuilder {
             api,
             transfer,
             base_url,
-            upload_stall_timeout: stall,
+            transfer_stall_timeout: stall,
         })
     }
 }
@@ -284,7 +286,7 @@ impl Client {
 
     /// The stall timeout of uploads and downloads.
     pub(crate) fn stall_timeout(&self) -> Duration {
-        self.upload_stall_timeout
+        self.transfer_stall_timeout
     }
 
     /// The context of a request about `resource`, for errors.

@@ -466,22 +466,14 @@ pub fn snippet(body: &[u8]) -> String {
 impl Error {
     /// The HTTP status of the answer behind this error, if there was one.
     pub fn status(&self) -> Option<u16> {
+        if let Some(response) = self.response() {
+            return Some(response.status);
+        }
         match self {
-            Self::Unauthorized { response }
-            | Self::SchemaNotFound { response, .. }
-            | Self::NotFound { response, .. }
-            | Self::Rejected { response }
-            | Self::RateLimited { response }
-            | Self::Server { response }
-            | Self::UnexpectedStatus { response } => Some(response.status),
             Self::Decode { status, .. } => Some(*status),
             Self::Upload { status, .. } | Self::Download { status, .. } => *status,
             Self::Step { source, .. } => source.status(),
-            Self::Config { .. }
-            | Self::InvalidRequest { .. }
-            | Self::BadUrl { .. }
-            | Self::Connection { .. }
-            | Self::File { .. } => None,
+            _ => None,
         }
     }
 

@@ -367,28 +367,24 @@ fn unknown_fields_are_tolerated(doc: &mut Value) -> Result<(), CorrectionError> 
             schema.insert("additionalProperties".into(), json!({}));
         }
     });
+    let mut allow_extra = |s: &mut Map<String, Value>| {
+        if s.get("additionalProperties") == Some(&Value::Bool(false)) {
+            s.remove("additionalProperties");
+        }
+    };
     if let Some(schemas) = schemas_mut(doc) {
         for schema in schemas.values_mut() {
-            for_each_schema(schema, &mut |s| {
-                if s.get("additionalProperties") == Some(&Value::Bool(false)) {
-                    s.remove("additionalProperties");
-                }
-            });
+            for_each_schema(schema, &mut allow_extra);
         }
     }
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
             for op in item.values_mut().filter_map(Value::as_object_mut) {
-                if let Some(Value::Object(content)) =
-                    op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
-                {
+                let content = op.get_mut("requestBody").and_then(|b| b.get_mut("content"));
+                if let Some(Value::Object(content)) = content {
                     for media in content.values_mut() {
                         if let Some(schema) = media.get_mut("schema") {
-                            for_each_schema(schema, &mut |s| {
-                                if s.get("additionalProperties") == Some(&Value::Bool(false)) {
-                                    s.remove("additionalProperties");
-                                }
-                            });
+                            for_each_schema(schema, &mut allow_extra);
                         }
                     }
                 }
