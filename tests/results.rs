@@ -1,5 +1,7 @@
 //! Fetching results: the result URL, the keyless download, typed rows, streaming, failures.
 
+mod common;
+
 use dromo_client::stand_in::StandIn;
 use dromo_client::{Client, Error, PresignedUrl};
 use futures_util::{StreamExt, TryStreamExt};
@@ -328,20 +330,11 @@ async fn results_of_an_unfinished_import_are_refused_readably() {
 async fn the_stand_in_serves_the_rows_of_an_uploaded_file() {
     let server = StandIn::builder().polls_per_step(0).start().await.unwrap();
     let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("{}/headless/imports/", server.base_url()))
-        .header("X-Dromo-License-Key", server.api_key())
-        .json(&serde_json::json!({
-            "fields": [{"key": "name", "label": "Name", "type": "string"}, {"key": "email", "label": "Email", "type": "email"}],
-            "original_filename": "people.csv",
-            "import_metadata": {"user": {"id": "u1"}},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = common::raw_create_file_import(
+        &server,
+        serde_json::json!([{"key": "name", "label": "Name", "type": "string"}, {"key": "email", "label": "Email", "type": "email"}]),
+    )
+    .await;
     let mut csv = String::from("Name,Email\n");
     for i in 0..5_000 {
         csv.push_str(&format!("\"Person, {i}\",p{i}@example.com\n"));

@@ -1,5 +1,7 @@
 //! Uploads to presigned URLs: headers, streaming, retries, S3 errors, progress, redaction.
 
+mod common;
+
 use dromo_client::stand_in::StandIn;
 use dromo_client::{Client, Error, PresignedUrl, Progress, UploadOptions, UploadSource};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -571,20 +573,11 @@ async fn the_stand_in_expired_url_is_explained() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/headless/imports/", server.base_url()))
-        .header("X-Dromo-License-Key", server.api_key())
-        .json(&serde_json::json!({
-            "fields": [{"key": "name", "label": "Name", "type": "string"}],
-            "original_filename": "people.csv",
-            "import_metadata": {"user": {"id": "u1"}},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = common::raw_create_file_import(
+        &server,
+        serde_json::json!([{"key": "name", "label": "Name", "type": "string"}]),
+    )
+    .await;
     let raw = created["upload"].as_str().unwrap().to_owned();
     let signature = reqwest::Url::parse(&raw)
         .unwrap()

@@ -6,6 +6,8 @@
 //! clients have no HTTP timeouts (no timer pending while a request is under way, so the clock
 //! only moves when the waiter sleeps).
 
+mod common;
+
 use dromo_client::stand_in::{Outcome, StandIn};
 use dromo_client::{Client, Error, ImportStatus, WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
 use std::sync::{Arc, Mutex};
@@ -406,20 +408,11 @@ async fn a_malformed_id_sends_nothing() {
 }
 
 async fn create_file_import(server: &StandIn) -> String {
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/headless/imports/", server.base_url()))
-        .header("X-Dromo-License-Key", server.api_key())
-        .json(&serde_json::json!({
-            "fields": [{"key": "name", "label": "Name", "type": "string"}],
-            "original_filename": "people.csv",
-            "import_metadata": {"user": {"id": "u1"}},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = common::raw_create_file_import(
+        server,
+        serde_json::json!([{"key": "name", "label": "Name", "type": "string"}]),
+    )
+    .await;
     let upload = created["upload"].as_str().unwrap();
     reqwest::Client::new()
         .put(upload)
