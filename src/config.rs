@@ -2,6 +2,7 @@
 
 use crate::error::{Error, RequestContext};
 use crate::generated;
+use crate::retry::RetryPolicy;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::fmt;
 use std::time::Duration;
@@ -58,7 +59,8 @@ pub struct Client {
     api: generated::Client,
     transfer: reqwest::Client,
     base_url: reqwest::Url,
-    transfer_stall_timeout: Duration,
+    transfer_stall_timeout: Option<Duration>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -90,9 +92,10 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
-    transfer_stall_timeout: Option<Duration>,
+    transfer_stall_timeout: Option<Option<Duration>>,
     http_client: Option<reqwest::Client>,
     transfer_client: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -132,9 +135,27 @@ impl ClientBuilder {
         self
     }
 
-    /// How long an upload or download may go without progress before it fails; default 60 s.
+    /// How failed idempotent requests (status polls, the result URL and download, upload
+    /// attempts, retrieves) are retried; default [`RetryPolicy::default`]. Creates are never
+    /// retried once their body may have reached Dromo.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// How long an upload or download may go without a byte moving, in either direction,
+    /// before the attempt fails; default 60 s. A transfer that keeps moving never times out,
+    /// however long it takes.
     pub fn transfer_stall_timeout(mut self, timeout: Duration) -> Self {
-        self.transfer_stall_timeout = Some(timeout);
+        self.transfer_stall_timeout = Some(Some(timeout));
+        self
+    }
+
+    /// Turns the stall watchdog of uploads and downloads off: only the transfer client's own
+    /// timeouts apply. For a transfer client with its own policy, or for tests on tokio's
+    /// paused clock, where an armed watchdog fires as soon as the runtime idles.
+    pub fn without_transfer_stall_timeout(mut self) -> Self {
+        self.transfer_stall_timeout = Some(None);
         self
     }
 
@@ -186,7 +207,7 @@ impl ClientBuilder {
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
         let stall = self
             .transfer_stall_timeout
-            .unwrap_or(Duration::from_secs(60));
+            .unwrap_or(Some(Duration::from_secs(60)));
         let http = match self.http_client {
             Some(client) => client,
             None => {
@@ -215,8 +236,10 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .user_agent(USER_AGENT)
                 .connect_timeout(connect_timeout)
-                // No total timeout: a large upload may take long. A stall fails it instead.
-                .read_timeout(stall)
+                // No total timeout and no read timeout: reqwest's read timeout runs from the
+                // moment the request is sent until the response head arrives, so it would fail
+                // any upload longer than it while bytes are flowing. The transfers watch for
+                // stalls themselves (no byte moved in either direction).
                 .build()
                 .map_err(|e| Error::Config {
                     message: format!("cannot build the HTTP client: {e}"),
@@ -234,6 +257,7 @@ impl ClientBuilder {
             transfer,
             base_url,
             transfer_stall_timeout: stall,
+            retry: self.retry.unwrap_or_default(),
         })
     }
 }
@@ -284,9 +308,14 @@ impl Client {
         &self.transfer
     }
 
-    /// The stall timeout of uploads and downloads.
-    pub(crate) fn stall_timeout(&self) -> Duration {
+    /// The stall timeout of uploads and downloads (`None`: no watchdog).
+    pub(crate) fn stall_timeout(&self) -> Option<Duration> {
         self.transfer_stall_timeout
+    }
+
+    /// The retry policy of idempotent requests.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
     }
 
     /// The context of a request about `resource`, for errors.

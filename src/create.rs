@@ -1,7 +1,7 @@
 //! `POST /headless/imports/`: create a headless import from either form of request.
 
 use crate::config::{authenticate, Client};
-use crate::error::{decode_json, read_limited, ApiResponse, Error};
+use crate::error::{classify_transport, decode_json, read_limited, ApiResponse, Error};
 use crate::generated::ClientInfo;
 use crate::presigned::PresignedUrl;
 use crate::request::CreateRequest;
@@ -163,13 +163,12 @@ impl Client {
             .client()
             .execute(request)
             .await
-            .map_err(|e| Error::connection(&context.host, e))?;
+            .map_err(|e| sent_but_unanswered(&context.host, e, None, b""))?;
         let status = response.status().as_u16();
         if response.status().is_success() {
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| Error::connection(&context.host, e))?;
+            let body = read_answer(response).await.map_err(|(e, partial)| {
+                sent_but_unanswered(&context.host, e, Some(status), &partial)
+            })?;
             let created = CreatedImport::from_response(status, &body)?;
             tracing::debug!(import_id = %created.id, status = %created.status, "created headless import");
             Ok(created)
@@ -182,6 +181,55 @@ impl Client {
             ))
         }
     }
+}
+
+/// Reads a whole answer; on failure, the error and the part that arrived.
+async fn read_answer(
+    mut response: reqwest::Response,
+) -> Result<Vec<u8>, (reqwest::Error, Vec<u8>)> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(body),
+            Err(e) => return Err((e, body)),
+        }
+    }
+}
+
+/// The error of a create whose request failed. Before anything was sent (no connection could
+/// be made), it is a retryable [`Error::Connection`]; after that, the body may have reached
+/// Dromo and the import may exist, so it is [`Error::CreateOutcomeUnknown`], never retryable,
+/// with the import's id when the part of the answer that arrived shows it.
+fn sent_but_unanswered(
+    host: &str,
+    error: reqwest::Error,
+    status: Option<u16>,
+    partial: &[u8],
+) -> Error {
+    if error.is_connect() && status.is_none() {
+        return Error::connection(host, error);
+    }
+    Error::CreateOutcomeUnknown {
+        host: host.to_owned(),
+        kind: classify_transport(&error),
+        status,
+        import_id: id_in_partial_answer(partial),
+        source: Box::new(error),
+    }
+}
+
+/// The value of the first `"id": "…"` in a JSON answer cut short, if it looks like an id.
+fn id_in_partial_answer(partial: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(partial);
+    let after_key = &text[text.find("\"id\"")? + 4..];
+    let after_colon = after_key.trim_start().strip_prefix(':')?.trim_start();
+    let value = after_colon.strip_prefix('"')?;
+    let id = &value[..value.find('"')?];
+    let plausible = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    plausible.then(|| id.to_owned())
 }
 
 #[cfg(test)]
@@ -199,6 +247,22 @@ mod tests {
             "{shown}"
         );
         assert_eq!(created.status, ImportStatus::AwaitingUpload);
+    }
+
+    #[test]
+    fn ids_are_read_from_cut_answers() {
+        assert_eq!(
+            id_in_partial_answer(br#"{"id" : "94187d21-9820-420f-b08c-a80cbbf52604", "stat"#)
+                .as_deref(),
+            Some("94187d21-9820-420f-b08c-a80cbbf52604")
+        );
+        assert_eq!(
+            id_in_partial_answer(br#"{"id": "9418"#),
+            None,
+            "cut inside the id"
+        );
+        assert_eq!(id_in_partial_answer(br#"{"id": "a b"}"#), None);
+        assert_eq!(id_in_partial_answer(b""), None);
     }
 
     #[test]

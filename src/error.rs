@@ -10,6 +10,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub const SNIPPET_CHARS: usize = 200;
 /// How many bytes of an error body are read at most (the rest is dropped unread).
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// How many of the server's messages an error keeps.
+const MAX_MESSAGES: usize = 50;
+
+use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 
 /// Everything that can go wrong when talking to Dromo.
 ///
@@ -149,6 +153,28 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// A create request may have reached Dromo, but its answer was lost (the connection broke
+    /// or timed out after the body was sent, or the answer broke off). The import may exist:
+    /// sending the create again could make a duplicate, so this error is never retryable.
+    #[error(
+        "the create request reached {host} but its answer was lost ({kind}{}): the import may have been created{}; do not create it again blindly: list recent imports (GET /headless/imports/) to find it",
+        .status.map(|s| format!(", after HTTP {s}")).unwrap_or_default(),
+        .import_id.as_deref().map(|id| format!(" (its id is {id})")).unwrap_or_default()
+    )]
+    CreateOutcomeUnknown {
+        /// The host (and port) of the API.
+        host: String,
+        /// What kind of failure.
+        kind: ConnectionFailure,
+        /// The status of the answer, when its head arrived before it broke off.
+        status: Option<u16>,
+        /// The import's id, when it could be read from the part of the answer that arrived.
+        import_id: Option<String>,
+        /// The transport's error.
+        #[source]
+        source: BoxError,
+    },
+
     /// Uploading the file to the presigned URL failed.
     #[error("upload of {file} failed: {reason}")]
     Upload {
@@ -278,9 +304,10 @@ pub struct ApiResponse {
     /// HTTP status code.
     pub status: u16,
     /// The server's messages: `("detail", …)` for `{"detail": …}`, one entry per field for a
-    /// Django REST field map (`{"initial_data": ["…"]}`), `("field.sub", …)` when nested.
+    /// Django REST field map (`{"initial_data": ["…"]}`), `("field.sub", …)` when nested; at
+    /// most 50, each scrubbed of URL queries and credentials and cut to 300 characters.
     pub messages: Vec<(String, String)>,
-    /// The body, truncated to 200 characters.
+    /// The body, truncated to 200 characters, scrubbed of URL queries and credentials.
     pub body: String,
     /// Whether the body was JSON.
     pub json: bool,
@@ -308,6 +335,12 @@ impl ApiResponse {
                 collect_messages(value, "", &mut messages);
             }
         }
+        // Server text is scrubbed and bounded before it enters any message.
+        messages.truncate(MAX_MESSAGES);
+        for (field, message) in &mut messages {
+            *field = scrub(field, MAX_MESSAGE_CHARS);
+            *message = scrub(message, MAX_MESSAGE_CHARS);
+        }
         Self {
             status,
             messages,
@@ -322,7 +355,7 @@ impl ApiResponse {
     /// when it is not a JSON error (an HTML page from a proxy, say).
     pub fn messages_or_snippet(&self) -> String {
         if !self.messages.is_empty() {
-            return self
+            let joined = self
                 .messages
                 .iter()
                 .map(|(field, msg)| {
@@ -334,6 +367,7 @@ impl ApiResponse {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            return scrub(&joined, MAX_MESSAGES_CHARS);
         }
         if self.body.is_empty() {
             return "empty body".to_owned();
@@ -449,19 +483,31 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
-/// The first [`SNIPPET_CHARS`] characters of a body, lossily decoded, on one line.
+/// The first [`SNIPPET_CHARS`] characters of a body, lossily decoded, on one line, scrubbed of
+/// URL queries and credentials ([`crate::scrub`]).
 pub fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text
-        .chars()
-        .take(SNIPPET_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().count() > SNIPPET_CHARS {
+    // Decode only a bounded prefix: the rest would be cut anyway.
+    let prefix = &body[..body.len().min(SNIPPET_CHARS * 4 * 4 + 16 * 1024)];
+    let text = String::from_utf8_lossy(prefix);
+    let mut out = crate::scrub::scrub(&text, SNIPPET_CHARS);
+    if prefix.len() < body.len() && !out.ends_with('…') {
         out.push('…');
     }
     out
 }
+
+/// A server's error text, scrubbed, kept as the `source()` of an error in place of an error
+/// whose `Display` would quote the server's data verbatim.
+#[derive(Debug)]
+pub(crate) struct ServerText(pub String);
+
+impl fmt::Display for ServerText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ServerText {}
 
 impl Error {
     /// The HTTP status of the answer behind this error, if there was one.
@@ -671,14 +717,15 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
+        let path = scrub(&e.path().to_string(), MAX_MESSAGE_CHARS);
+        // serde's message quotes the offending value, which may be a presigned URL.
+        let message = scrub(&e.into_inner().to_string(), MAX_MESSAGE_CHARS);
         Error::Decode {
             status,
             path,
-            message: inner.to_string(),
+            source: Box::new(ServerText(message.clone())),
+            message,
             snippet: snippet(body),
-            source: Box::new(inner),
         }
     })
 }
@@ -730,13 +777,16 @@ where
         }
         P::InvalidResponsePayload(bytes, json_error) => match decode_json::<T>(200, &bytes) {
             Err(e) => e,
-            Ok(_) => Error::Decode {
-                status: 200,
-                path: ".".into(),
-                message: json_error.to_string(),
-                snippet: snippet(&bytes),
-                source: Box::new(json_error),
-            },
+            Ok(_) => {
+                let message = scrub(&json_error.to_string(), MAX_MESSAGE_CHARS);
+                Error::Decode {
+                    status: 200,
+                    path: ".".into(),
+                    source: Box::new(ServerText(message.clone())),
+                    message,
+                    snippet: snippet(&bytes),
+                }
+            }
         },
         P::InvalidRequest(message) => Error::InvalidRequest {
             violations: Violations(vec![Violation::new("request", message)]),

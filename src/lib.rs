@@ -24,6 +24,8 @@ mod error;
 mod presigned;
 mod request;
 mod results;
+mod retry;
+mod scrub;
 mod status;
 mod upload;
 mod wait;
@@ -40,6 +42,7 @@ pub use request::{
     User, MAX_INITIAL_DATA_BYTES, SUPPORTED_FILE_EXTENSIONS,
 };
 pub use results::{RowStream, MAX_ROW_BYTES};
+pub use retry::RetryPolicy;
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};

@@ -1,10 +1,11 @@
 //! Fetching the cleaned rows of a successful import: the result URL, then a streamed download
 //! parsed row by row.
 
-use crate::error::{from_progenitor, read_limited, snippet, BoxError, Error};
+use crate::error::{from_progenitor, read_limited, snippet, BoxError, Error, ServerText};
 use crate::presigned::PresignedUrl;
+use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
 use crate::types::GetHeadlessImportUrlResponse;
-use crate::upload::{backoff, S3Error};
+use crate::upload::{with_watchdog, S3Error, StallWatch};
 use crate::wait::parse_import_id;
 use crate::Client;
 use bytes::Bytes;
@@ -19,9 +20,6 @@ use std::time::Duration;
 /// The largest single row the result stream accepts (64 MiB): a guard against a body that is
 /// not the documented array of rows.
 pub const MAX_ROW_BYTES: usize = 64 * 1024 * 1024;
-
-/// How many times the download request is sent at most when it fails before any row arrived.
-const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 /// The rows of an import's results, decoded one at a time as they arrive.
 ///
@@ -73,6 +71,13 @@ impl Client {
     pub async fn result_url(&self, id: impl fmt::Display) -> Result<PresignedUrl, Error> {
         let id = id.to_string();
         let uuid = parse_import_id(&id)?;
+        self.retry_policy()
+            .run("result URL", None, |_| self.result_url_once(&id, uuid))
+            .await
+    }
+
+    /// One `GET /headless/imports/{id}/url/`, not retried.
+    async fn result_url_once(&self, id: &str, uuid: uuid::Uuid) -> Result<PresignedUrl, Error> {
         let context = self.context(format!("results of headless import {id}"));
         let response = match self.api().get_headless_import_url().id(uuid).send().await {
             Ok(response) => response.into_inner(),
@@ -137,7 +142,8 @@ impl Client {
         url: &PresignedUrl,
     ) -> Result<RowStream<T>, Error> {
         let id = id.to_string();
-        let response = self.open_download(&id, url).await?;
+        let stall = self.stall_timeout();
+        let response = self.open_download(&id, url, stall).await?;
         let bytes = response.bytes_stream().map_err({
             let id = id.clone();
             move |e| {
@@ -151,49 +157,69 @@ impl Client {
             }
         });
         Ok(RowStream {
-            inner: Box::pin(rows(id, bytes)),
+            inner: Box::pin(rows(id, bytes, stall)),
         })
     }
 
+    /// Sends the download request until S3 answers with a success status (retrying by the
+    /// client's policy), each attempt failing when S3 stays silent for `stall`.
     async fn open_download(
         &self,
         id: &str,
         url: &PresignedUrl,
+        stall: Option<Duration>,
     ) -> Result<reqwest::Response, Error> {
-        let mut attempt = 1;
-        loop {
-            let error = match self.transfer().get(url.as_url().clone()).send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let body = read_limited(response).await;
-                    explain_download_failure(id, url, status, S3Error::parse(&body))
-                }
-                Err(e) => {
-                    let e = e.without_url();
-                    let kind = crate::error::classify_transport(&e);
-                    let host = url
-                        .as_url()
-                        .host_str()
-                        .unwrap_or("the result host")
-                        .to_owned();
+        self.retry_policy()
+            .run("result download", None, |_| async move {
+                let watch = StallWatch::new();
+                let stalled = || {
                     download_error(
                         id,
-                        format!("could not reach {host}: {kind}; try again"),
+                        format!(
+                            "the result host sent nothing for {} s; try again",
+                            stall.unwrap_or_default().as_secs_f32()
+                        ),
                         None,
                         true,
-                        Some(Box::new(e)),
+                        None,
                     )
+                };
+                let sent = self.transfer().get(url.as_url().clone()).send();
+                match with_watchdog(&watch, stall, sent).await {
+                    None => Err(stalled()),
+                    Some(Ok(response)) if response.status().is_success() => Ok(response),
+                    Some(Ok(response)) => {
+                        let status = response.status().as_u16();
+                        watch.moved(0);
+                        let body = with_watchdog(&watch, stall, read_limited(response))
+                            .await
+                            .unwrap_or_default();
+                        Err(explain_download_failure(
+                            id,
+                            url,
+                            status,
+                            S3Error::parse(&body),
+                        ))
+                    }
+                    Some(Err(e)) => {
+                        let e = e.without_url();
+                        let kind = crate::error::classify_transport(&e);
+                        let host = url
+                            .as_url()
+                            .host_str()
+                            .unwrap_or("the result host")
+                            .to_owned();
+                        Err(download_error(
+                            id,
+                            format!("could not reach {host}: {kind}; try again"),
+                            None,
+                            true,
+                            Some(Box::new(e)),
+                        ))
+                    }
                 }
-            };
-            if !error.is_retryable() || attempt >= DOWNLOAD_ATTEMPTS {
-                return Err(error);
-            }
-            let delay = backoff(Duration::from_millis(500), Duration::from_secs(10), attempt);
-            tracing::warn!(import = %id, url = %url, attempt, ?delay, error = %error, "result download failed; retrying");
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+            })
+            .await
     }
 }
 
@@ -246,14 +272,25 @@ fn explain_download_failure(id: &str, url: &PresignedUrl, status: u16, s3: S3Err
 struct RowState<S> {
     id: String,
     bytes: S,
+    stall: Option<Duration>,
     splitter: ArraySplitter,
     ready: VecDeque<Vec<u8>>,
     index: usize,
+    /// The failure to yield once the rows completed before it are yielded.
+    failure: Option<Error>,
+    /// The body has ended.
+    ended: bool,
     finished: bool,
 }
 
-/// Decodes the rows of `bytes`, a JSON array arriving in chunks, one element at a time.
-fn rows<T, S>(id: String, bytes: S) -> impl Stream<Item = Result<T, Error>> + Send
+/// Decodes the rows of `bytes`, a JSON array arriving in chunks, one element at a time. Every
+/// complete row is yielded before a failure that follows it; the stream fails when no chunk
+/// arrives for `stall`.
+fn rows<T, S>(
+    id: String,
+    bytes: S,
+    stall: Option<Duration>,
+) -> impl Stream<Item = Result<T, Error>> + Send
 where
     T: DeserializeOwned + Send + 'static,
     S: Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static,
@@ -261,9 +298,12 @@ where
     let state = RowState {
         id,
         bytes,
+        stall,
         splitter: ArraySplitter::new(MAX_ROW_BYTES),
         ready: VecDeque::new(),
         index: 0,
+        failure: None,
+        ended: false,
         finished: false,
     };
     futures_util::stream::unfold(state, |mut state| async move {
@@ -280,12 +320,37 @@ where
                 }
                 return Some((decoded, state));
             }
-            let failure = match state.bytes.next().await {
-                Some(Ok(chunk)) => match state.splitter.push(&chunk, &mut state.ready) {
-                    Ok(()) => continue,
-                    Err(e) => e.into_error(&state.id),
+            if let Some(failure) = state.failure.take() {
+                state.finished = true;
+                return Some((Err(failure), state));
+            }
+            if state.ended {
+                return None;
+            }
+            let stall = state
+                .stall
+                .filter(|stall| tokio::time::Instant::now().checked_add(*stall).is_some());
+            let next = match stall {
+                Some(stall) => tokio::time::timeout(stall, state.bytes.next()).await,
+                None => Ok(state.bytes.next().await),
+            };
+            state.failure = match next {
+                Err(_) => Some(download_error(
+                    &state.id,
+                    format!(
+                        "the result host sent nothing for {} s after {} rows; fetch the results again",
+                        state.stall.unwrap_or_default().as_secs_f32(),
+                        state.index
+                    ),
+                    None,
+                    true,
+                    None,
+                )),
+                Ok(Some(Ok(chunk))) => match state.splitter.push(&chunk, &mut state.ready) {
+                    Ok(()) => None,
+                    Err(e) => Some(e.into_error(&state.id)),
                 },
-                Some(Err(e)) => match e {
+                Ok(Some(Err(e))) => Some(match e {
                     Error::Download {
                         import_id,
                         reason,
@@ -303,17 +368,13 @@ where
                         source,
                     },
                     other => other,
-                },
-                None => match state.splitter.finish() {
-                    Ok(()) => {
-                        state.finished = true;
-                        continue;
-                    }
-                    Err(e) => e.into_error(&state.id),
-                },
+                }),
+                Ok(None) => {
+                    // The body ended: whatever is left in `ready` is yielded, then the stream.
+                    state.ended = true;
+                    state.splitter.finish().err().map(|e| e.into_error(&state.id))
+                }
             };
-            state.finished = true;
-            return Some((Err(failure), state));
         }
     })
 }
@@ -328,13 +389,17 @@ fn decode_row<T: DeserializeOwned>(index: usize, row: &[u8]) -> Result<T, Error>
             p if p.starts_with('[') => format!("[{index}]{p}"),
             p => format!("[{index}].{p}"),
         };
-        let inner = e.into_inner();
+        // serde's message quotes the row's value: scrubbed like any server text.
+        let message = scrub(
+            &format!("row {index}: {}", e.into_inner()),
+            MAX_MESSAGE_CHARS,
+        );
         Error::Decode {
             status: 200,
-            message: format!("row {index}: {inner}"),
+            source: Box::new(ServerText(message.clone())),
+            message,
             path,
             snippet: snippet(row),
-            source: Box::new(inner),
         }
     })
 }
@@ -346,10 +411,24 @@ pub(crate) struct SplitError {
     pub message: String,
     /// The byte offset in the body.
     pub offset: u64,
+    /// The body ended before the array did: the connection was probably cut.
+    pub truncated: bool,
 }
 
 impl SplitError {
     fn into_error(self, id: &str) -> Error {
+        if self.truncated {
+            return download_error(
+                id,
+                format!(
+                    "the download ended early: {} at byte {}; the connection was probably cut, fetch the results again",
+                    self.message, self.offset
+                ),
+                Some(200),
+                true,
+                None,
+            );
+        }
         download_error(
             id,
             format!(
@@ -413,6 +492,7 @@ impl ArraySplitter {
         Err(SplitError {
             message,
             offset: self.offset,
+            truncated: false,
         })
     }
 
@@ -553,13 +633,18 @@ impl ArraySplitter {
         self.depth = 0;
     }
 
-    /// Checks the body ended after the closing `]`.
+    /// Checks the body ended after the closing `]`; a body that ends before it is truncated.
     pub(crate) fn finish(&mut self) -> Result<(), SplitError> {
-        match self.state {
-            Split::Done => Ok(()),
-            Split::Start if self.offset == 0 => self.fail("the body is empty".to_owned()),
-            _ => self.fail("the body ends before the closing `]`".to_owned()),
-        }
+        let message = match self.state {
+            Split::Done => return Ok(()),
+            Split::Start if self.offset == 0 => "the body is empty",
+            _ => "the body ends before the closing `]`",
+        };
+        Err(SplitError {
+            message: message.to_owned(),
+            offset: self.offset,
+            truncated: true,
+        })
     }
 }
 

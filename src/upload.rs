@@ -8,6 +8,7 @@
 
 use crate::error::{classify_transport, read_limited, BoxError, Error};
 use crate::presigned::PresignedUrl;
+use crate::retry::RetryPolicy;
 use crate::Client;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -22,8 +23,12 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
-/// How many bytes each chunk of the streamed body holds at most.
+/// How many bytes are read from the source at once.
 const CHUNK: usize = 256 * 1024;
+/// How many bytes each piece of the streamed body holds at most: the connection asks for the
+/// next piece once it has written the last, so smaller pieces make progress (and the stall
+/// watchdog) finer-grained on slow links, at no copy (pieces share the chunk's buffer).
+const SLICE: usize = 32 * 1024;
 
 /// How far an upload has got: `sent` bytes of `total`.
 ///
@@ -227,8 +232,9 @@ pub fn content_type_for(name: &str) -> &'static str {
     }
 }
 
-/// How an upload retries and reports progress. The default: 4 attempts, 1 s backoff doubling up
-/// to 30 s, no progress callback.
+/// How an upload retries and reports progress. The default: the client's
+/// [`RetryPolicy`](crate::RetryPolicy) (4 attempts, 1 s backoff doubling up to 30 s), the
+/// client's stall timeout, no progress callback.
 ///
 /// ```
 /// use dromo_client::{Progress, UploadOptions};
@@ -238,23 +244,23 @@ pub fn content_type_for(name: &str) -> &'static str {
 /// let options = UploadOptions::default()
 ///     .max_attempts(6)
 ///     .retry_delay(Duration::from_millis(500))
+///     .stall_timeout(Duration::from_secs(20))
 ///     .on_progress(move |p| { tx.send_replace(p); });
 /// // `rx.borrow().sent` now follows the upload.
 /// # let _ = (options, rx);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct UploadOptions {
-    max_attempts: u32,
-    retry_delay: Duration,
-    max_retry_delay: Duration,
+    retry: Option<RetryPolicy>,
     on_progress: Option<ProgressFn>,
     stall: Stall,
 }
 
 /// Which stall timeout an upload uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Stall {
     /// The client's ([`ClientBuilder::transfer_stall_timeout`](crate::ClientBuilder::transfer_stall_timeout)).
+    #[default]
     Client,
     /// This one.
     Set(Duration),
@@ -262,24 +268,10 @@ enum Stall {
     Off,
 }
 
-impl Default for UploadOptions {
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            retry_delay: Duration::from_secs(1),
-            max_retry_delay: Duration::from_secs(30),
-            on_progress: None,
-            stall: Stall::Client,
-        }
-    }
-}
-
 impl fmt::Debug for UploadOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UploadOptions")
-            .field("max_attempts", &self.max_attempts)
-            .field("retry_delay", &self.retry_delay)
-            .field("max_retry_delay", &self.max_retry_delay)
+            .field("retry", &self.retry)
             .field("on_progress", &self.on_progress.is_some())
             .field("stall", &self.stall)
             .finish()
@@ -287,41 +279,55 @@ impl fmt::Debug for UploadOptions {
 }
 
 impl UploadOptions {
+    /// Retries failed attempts by `policy` instead of the client's.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    fn policy_mut(&mut self) -> &mut RetryPolicy {
+        self.retry.get_or_insert_with(RetryPolicy::default)
+    }
+
     /// How many times the file is sent at most (at least 1); default 4.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
+        let policy = self.policy_mut();
+        *policy = policy.max_attempts(attempts);
         self
     }
 
     /// The delay before the first retry, doubled for each further one (with jitter); default 1 s.
     pub fn retry_delay(mut self, delay: Duration) -> Self {
-        self.retry_delay = delay;
+        let policy = self.policy_mut();
+        *policy = policy.initial_delay(delay);
         self
     }
 
     /// The longest delay between two attempts; default 30 s.
     pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.max_retry_delay = delay;
+        let policy = self.policy_mut();
+        *policy = policy.max_delay(delay);
         self
     }
 
-    /// Fails an attempt when no byte moves for `timeout` (default: the client's
-    /// [`transfer_stall_timeout`](crate::ClientBuilder::transfer_stall_timeout), 60 s).
+    /// Fails an attempt when no byte moves, in either direction, for `timeout` (default: the
+    /// client's [`transfer_stall_timeout`](crate::ClientBuilder::transfer_stall_timeout), 60 s).
+    /// An upload that keeps moving never times out, however long it takes.
     pub fn stall_timeout(mut self, timeout: Duration) -> Self {
         self.stall = Stall::Set(timeout);
         self
     }
 
-    /// Turns the stall watchdog off: only the transfer client's own timeouts apply (its
-    /// `read_timeout`). For a transfer client with its own policy, or for tests that run with
-    /// tokio's paused clock, where an armed watchdog would fire as soon as the runtime idles.
+    /// Turns the stall watchdog off: only the transfer client's own timeouts apply. For a
+    /// transfer client with its own policy, or for tests that run with tokio's paused clock,
+    /// where an armed watchdog would fire as soon as the runtime idles.
     pub fn without_stall_timeout(mut self) -> Self {
         self.stall = Stall::Off;
         self
     }
 
-    /// Calls `f` with the progress after each chunk handed to the connection, and once at 0
-    /// when each attempt starts.
+    /// Calls `f` with the progress after each slice of the body handed to the connection, and
+    /// once at 0 when each attempt starts.
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.on_progress = Some(Arc::new(f));
         self
@@ -383,24 +389,19 @@ impl Client {
         source: UploadSource,
         options: &UploadOptions,
     ) -> Result<Uploaded, Error> {
-        let mut attempt = 1;
-        loop {
-            match self.upload_once(url, &source, options).await {
-                Ok(()) => {
-                    return Ok(Uploaded {
-                        bytes: source.len,
-                        attempts: attempt,
-                    })
-                }
-                Err(error) if error.is_retryable() && attempt < options.max_attempts => {
-                    let delay = backoff(options.retry_delay, options.max_retry_delay, attempt);
-                    tracing::warn!(file = %source.name, url = %url, attempt, ?delay, error = %error, "upload failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let policy = options.retry.unwrap_or(*self.retry_policy());
+        let mut attempts = 0;
+        policy
+            .run("upload", None, |attempt| {
+                attempts = attempt;
+                tracing::debug!(file = %source.name, url = %url, attempt, "uploading");
+                self.upload_once(url, &source, options)
+            })
+            .await?;
+        Ok(Uploaded {
+            bytes: source.len,
+            attempts,
+        })
     }
 
     async fn upload_once(
@@ -433,33 +434,39 @@ impl Client {
             .body(reqwest::Body::wrap_stream(body))
             .send();
         let stall = match options.stall {
-            Stall::Client => Some(self.stall_timeout()),
+            Stall::Client => self.stall_timeout(),
             Stall::Set(timeout) => Some(timeout),
             Stall::Off => None,
         };
-        let outcome = match stall {
-            Some(stall) => tokio::select! {
-                outcome = request => Some(outcome),
-                () = watch.stalled(stall) => None,
-            },
-            None => Some(request.await),
-        };
-        let stall = stall.unwrap_or_default();
+        // The watchdog runs from the first byte to the end of the answer: while the body is
+        // sent (each slice handed over is progress), while S3 is answering, and while an error
+        // body is read.
+        let outcome = with_watchdog(&watch, stall, request).await;
         let local = || {
             local_error
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()
         };
+        let handed = || {
+            let sent = watch.sent();
+            if sent >= source.len {
+                format!(
+                    "after all {} bytes were handed to the network, before S3 answered",
+                    source.len
+                )
+            } else {
+                format!("after {sent} of {} bytes were handed to the network (S3 may have received fewer)", source.len)
+            }
+        };
         let response = match outcome {
             None => {
                 return Err(upload_error(
                     source,
                     format!(
-                        "no progress for {} s after {} of {} bytes; the network or S3 is stalled, try again",
-                        stall.as_secs_f32(),
-                        watch.sent(),
-                        source.len
+                        "no byte moved for {} s {}; the network or S3 is stalled, try again",
+                        stall.unwrap_or_default().as_secs_f32(),
+                        handed()
                     ),
                     None,
                     None,
@@ -469,14 +476,20 @@ impl Client {
             }
             Some(Err(error)) => {
                 if let Some(io_error) = local() {
-                    return Err(Error::File { path: source.name.clone(), source: io_error });
+                    return Err(Error::File {
+                        path: source.name.clone(),
+                        source: io_error,
+                    });
                 }
                 let error = error.without_url();
                 let kind = classify_transport(&error);
                 let host = url.as_url().host_str().unwrap_or("S3").to_owned();
                 return Err(upload_error(
                     source,
-                    format!("could not send it to {host}: {kind} after {} of {} bytes; try again", watch.sent(), source.len),
+                    format!(
+                        "could not send it to {host}: {kind} {}; try again",
+                        handed()
+                    ),
                     None,
                     None,
                     true,
@@ -490,7 +503,10 @@ impl Client {
             tracing::debug!(file = %source.name, url = %url, bytes = source.len, status, "upload done");
             return Ok(());
         }
-        let body = read_limited(response).await;
+        watch.moved(watch.sent());
+        let body = with_watchdog(&watch, stall, read_limited(response))
+            .await
+            .unwrap_or_default();
         let s3 = S3Error::parse(&body);
         Err(explain_s3_failure(source, url, status, s3))
     }
@@ -626,31 +642,20 @@ fn upload_error(
     }
 }
 
-/// The backoff before retry number `attempt` (1-based): `base · 2^(attempt-1)` capped at `max`,
-/// with jitter drawing it between half and all of that.
-pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
-    let exp = base
-        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-        .min(max);
-    let half = exp / 2;
-    half + jitter(exp - half)
-}
-
-/// A random duration in `[0, span]`, from the standard library's per-process random hash keys.
-pub(crate) fn jitter(span: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let nanos = u64::try_from(span.as_nanos()).unwrap_or(u64::MAX);
-    if nanos == 0 {
-        return Duration::ZERO;
+/// Runs `future` until it completes, or until nothing moved on `watch` for `stall` (then
+/// `None`); without a stall timeout, until it completes.
+pub(crate) async fn with_watchdog<F: Future>(
+    watch: &StallWatch,
+    stall: Option<Duration>,
+    future: F,
+) -> Option<F::Output> {
+    match stall.filter(|stall| Instant::now().checked_add(*stall).is_some()) {
+        Some(stall) => tokio::select! {
+            output = future => Some(output),
+            () = watch.stalled(stall) => None,
+        },
+        None => Some(future.await),
     }
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    Duration::from_nanos(hasher.finish() % nanos.saturating_add(1))
 }
 
 /// When the body last moved, and how far it got, for the stall watchdog.
@@ -679,11 +684,15 @@ impl StallWatch {
         self.sent.load(Ordering::Relaxed)
     }
 
-    /// Completes once nothing moved for `stall`.
+    /// Completes once nothing moved for `stall` (never, when `stall` is too long to count).
     pub(crate) async fn stalled(&self, stall: Duration) {
         loop {
-            let last = self.start + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
-            let deadline = last + stall;
+            let last = self.start.checked_add(Duration::from_nanos(
+                self.last_nanos.load(Ordering::Relaxed),
+            ));
+            let Some(deadline) = last.and_then(|last| last.checked_add(stall)) else {
+                return std::future::pending().await;
+            };
             if Instant::now() >= deadline {
                 return;
             }
@@ -694,6 +703,11 @@ impl StallWatch {
 
 struct BodyState {
     reader: BoxReader,
+    /// Bytes read from the source.
+    read: u64,
+    /// Read but not yet handed to the connection.
+    pending: Bytes,
+    /// Bytes handed to the connection.
     sent: u64,
     total: u64,
     done: bool,
@@ -713,6 +727,8 @@ fn body_stream(
 ) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static {
     let state = BodyState {
         reader,
+        read: 0,
+        pending: Bytes::new(),
         sent: 0,
         total,
         done: false,
@@ -724,8 +740,18 @@ fn body_stream(
         if state.done {
             return None;
         }
-        match next_chunk(&mut state).await {
+        let next = if state.pending.is_empty() {
+            next_chunk(&mut state).await
+        } else {
+            Ok(Some(Bytes::new()))
+        };
+        match next {
             Ok(Some(chunk)) => {
+                if !chunk.is_empty() {
+                    state.read += chunk.len() as u64;
+                    state.pending = chunk;
+                }
+                let chunk = state.pending.split_to(state.pending.len().min(SLICE));
                 state.sent += chunk.len() as u64;
                 state.watch.moved(state.sent);
                 if let Some(report) = &state.on_progress {
@@ -751,7 +777,7 @@ fn body_stream(
 }
 
 async fn next_chunk(state: &mut BodyState) -> io::Result<Option<Bytes>> {
-    let remaining = state.total - state.sent;
+    let remaining = state.total - state.read;
     if remaining == 0 {
         // Check the source really ended where its length said.
         let mut probe = [0u8; 1];
@@ -774,7 +800,7 @@ async fn next_chunk(state: &mut BodyState) -> io::Result<Option<Bytes>> {
                     io::ErrorKind::UnexpectedEof,
                     format!(
                         "it ended after {} of the {} bytes it had when the upload started",
-                        state.sent, state.total
+                        state.read, state.total
                     ),
                 ));
             }
@@ -822,18 +848,6 @@ mod tests {
             &url,
         );
         assert!(!text.contains("deadbeef1234"), "{text}");
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let base = Duration::from_secs(1);
-        let max = Duration::from_secs(30);
-        for attempt in 1..10 {
-            let d = backoff(base, max, attempt);
-            let exp = (base * 2u32.pow(attempt - 1)).min(max);
-            assert!(d >= exp / 2 && d <= exp, "attempt {attempt}: {d:?}");
-        }
-        assert_eq!(backoff(Duration::ZERO, max, 3), Duration::ZERO);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Waiting for a headless import to finish: polite polling with backoff, jitter and a deadline.
 
 use crate::error::{from_progenitor, Error, Violation, Violations};
+use crate::retry::{jitter, later, RetryPolicy};
 use crate::types::HeadlessImportFull;
-use crate::upload::jitter;
 use crate::{Client, ImportStatus};
 use std::fmt;
 use std::time::Duration;
@@ -16,8 +16,9 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
 ///
 /// The first poll is immediate; then the delay starts at `min_delay` and doubles up to
 /// `max_delay`, each delay drawn at random between half and all of that (never below
-/// `min_delay`, never below [`MIN_POLL_INTERVAL`]). When the next poll would come after
-/// `max_wait`, one last poll is made at `max_wait` instead.
+/// `min_delay`, never below [`MIN_POLL_INTERVAL`]). When the next poll would come too close to
+/// `max_wait`, one last poll is made 2 s before it instead (if the rate limit allows one), and
+/// the wait returns by `max_wait` whatever the network does.
 ///
 /// ```
 /// use dromo_client::WaitOptions;
@@ -51,6 +52,8 @@ impl Default for WaitOptions {
 
 impl WaitOptions {
     /// How long to wait at most before giving up (with [`WaitOutcome::GaveUp`]); default 15 min.
+    /// The wait returns by then: a poll under way at the deadline is abandoned. A duration too
+    /// long to count (`Duration::MAX`) means no limit.
     pub fn max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
         self
@@ -99,7 +102,16 @@ impl WaitOptions {
             .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
             .min(self.max_delay);
         let half = exp / 2;
-        (half + jitter(exp - half)).max(self.min_delay)
+        half.saturating_add(jitter(exp - half)).max(self.min_delay)
+    }
+
+    /// How a failed poll is retried: no sooner than `min_delay`, backing off to `max_delay`.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::default()
+            .max_attempts(self.max_request_retries.saturating_add(1))
+            .initial_delay(self.min_delay)
+            .max_delay(self.max_delay)
+            .floor(self.min_delay)
     }
 }
 
@@ -213,6 +225,13 @@ impl Client {
     ) -> Result<HeadlessImportFull, Error> {
         let id = id.to_string();
         let uuid = parse_import_id(&id)?;
+        self.retry_policy()
+            .run("retrieve import", None, |_| self.retrieve_once(&id, uuid))
+            .await
+    }
+
+    /// One `GET /headless/imports/{id}/`, not retried.
+    async fn retrieve_once(&self, id: &str, uuid: uuid::Uuid) -> Result<HeadlessImportFull, Error> {
         let context = self.context(format!("headless import {id}"));
         match self.api().retrieve_headless_import().id(uuid).send().await {
             Ok(response) => {
@@ -253,74 +272,96 @@ impl Client {
         options: &WaitOptions,
     ) -> Result<WaitOutcome, Error> {
         let id = id.to_string();
-        parse_import_id(&id)?;
+        let uuid = parse_import_id(&id)?;
         let start = Instant::now();
-        let deadline = start + options.max_wait;
+        // `None`: a maximum wait too long to count, so no deadline.
+        let deadline = start.checked_add(options.max_wait);
+        let policy = options.retry_policy();
         let mut polls = 0u32;
-        let mut failures = 0u32;
         let mut last: Option<Box<HeadlessImportFull>> = None;
         loop {
             let poll_start = Instant::now();
-            let delay = match self.retrieve_import(&id).await {
-                Ok(import) => {
-                    failures = 0;
-                    polls += 1;
-                    let status = import
-                        .status
-                        .clone()
-                        .unwrap_or_else(|| ImportStatus::Unknown(String::new()));
-                    tracing::debug!(import = %id, %status, polls, "polled import");
-                    let import = Box::new(import);
-                    match status {
-                        ImportStatus::Successful => return Ok(WaitOutcome::Succeeded { import }),
-                        ImportStatus::NeedsReview => {
-                            return Ok(WaitOutcome::NeedsReview {
-                                review_url: import.review_url.clone(),
-                                import,
-                            })
-                        }
-                        ImportStatus::Failed => {
-                            return Ok(WaitOutcome::Failed {
-                                import_errors: import.import_errors.clone().unwrap_or_default(),
-                                import,
-                            })
-                        }
-                        _ => last = Some(import),
-                    }
-                    options.delay_after(polls)
-                }
-                Err(error) if error.is_retryable() && failures < options.max_request_retries => {
-                    failures += 1;
-                    let backoff = options.delay_after(polls.max(1) + failures);
-                    let delay = backoff.max(error.retry_after().unwrap_or_default());
-                    if poll_start + delay > deadline.max(poll_start + options.min_delay) {
-                        // The server asks us to come back after the deadline.
-                        return match last {
-                            Some(import) => Ok(gave_up(import, start)),
-                            None => Err(error),
-                        };
-                    }
-                    tracing::warn!(import = %id, error = %error, ?delay, "poll failed; retrying");
-                    delay
-                }
-                Err(error) => return Err(error),
+            let poll = policy.run("status poll", deadline, |_| self.retrieve_once(&id, uuid));
+            // A poll (and its retries) ends at the deadline at the latest.
+            let polled = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, poll).await.ok(),
+                None => Some(poll.await),
             };
-            if poll_start >= deadline {
-                // That was the last poll, at the deadline.
-                return match last {
-                    Some(import) => Ok(gave_up(import, start)),
-                    None => Ok(WaitOutcome::GaveUp {
-                        last_status: ImportStatus::Unknown(String::new()),
-                        waited: start.elapsed(),
-                        import: None,
-                    }),
-                };
+            let import = match polled {
+                Some(Ok(import)) => Box::new(import),
+                Some(Err(error)) => {
+                    // A retryable failure whose retry would fall after the deadline (a long
+                    // `Retry-After`, say) is the deadline's doing: give up with what we know.
+                    let past_deadline = error.is_retryable()
+                        && later(Instant::now(), policy.delay_after(1, &error), deadline).is_none();
+                    return match last {
+                        Some(import) if past_deadline => Ok(gave_up(Some(import), start)),
+                        _ => Err(error),
+                    };
+                }
+                None => return Ok(gave_up(last, start)),
+            };
+            polls += 1;
+            let status = import
+                .status
+                .clone()
+                .unwrap_or_else(|| ImportStatus::Unknown(String::new()));
+            tracing::debug!(import = %id, %status, polls, "polled import");
+            match status {
+                ImportStatus::Successful => return Ok(WaitOutcome::Succeeded { import }),
+                ImportStatus::NeedsReview => {
+                    return Ok(WaitOutcome::NeedsReview {
+                        review_url: import.review_url.clone(),
+                        import,
+                    })
+                }
+                ImportStatus::Failed => {
+                    return Ok(WaitOutcome::Failed {
+                        import_errors: import.import_errors.clone().unwrap_or_default(),
+                        import,
+                    })
+                }
+                _ => last = Some(import),
             }
-            // At the deadline at the latest, but never sooner than `min_delay` after this poll.
-            let next = (poll_start + delay)
-                .min(deadline)
-                .max(poll_start + options.min_delay);
-            tokio::time::sleep_until(next).await;
+            match next_poll(
+                poll_start,
+                options.delay_after(polls),
+                options.min_delay,
+                deadline,
+            ) {
+                Some(next) => tokio::time::sleep_until(next).await,
+                None => return Ok(gave_up(last, start)),
+            }
+        }
+    }
+}
+
+/// How long before the deadline the last poll is made, so that it can finish in time.
+const LAST_POLL_BUDGET: Duration = Duration::from_secs(2);
+
+/// When to poll next, after a poll that started at `poll_start`: `delay` later if that is
+/// comfortably before the deadline; else one last poll just before the deadline (but never
+/// sooner than `min_delay` after this one); `None` when no poll fits before the deadline.
+fn next_poll(
+    poll_start: Instant,
+    delay: Duration,
+    min_delay: Duration,
+    deadline: Option<Instant>,
+) -> Option<Instant> {
+    let Some(deadline) = deadline else {
+        // No deadline: the delay is at most `max_delay`, which a clock can always count.
+        return poll_start.checked_add(delay);
+    };
+    let last_call = deadline
+        .checked_sub(LAST_POLL_BUDGET)
+        .unwrap_or(deadline)
+        .max(poll_start);
+    match poll_start.checked_add(delay) {
+        Some(next) if next <= last_call => Some(next),
+        _ => {
+            let earliest = poll_start.checked_add(min_delay)?;
+            let last = last_call.max(earliest);
+            (last < deadline && last > poll_start).then_some(last)
         }
     }
 }
@@ -336,14 +377,14 @@ pub(crate) fn redact_upload_url(import: &mut HeadlessImportFull) {
     }
 }
 
-fn gave_up(import: Box<HeadlessImportFull>, start: Instant) -> WaitOutcome {
+fn gave_up(import: Option<Box<HeadlessImportFull>>, start: Instant) -> WaitOutcome {
     WaitOutcome::GaveUp {
         last_status: import
-            .status
-            .clone()
+            .as_ref()
+            .and_then(|import| import.status.clone())
             .unwrap_or_else(|| ImportStatus::Unknown(String::new())),
         waited: start.elapsed(),
-        import: Some(import),
+        import,
     }
 }
 

@@ -524,9 +524,25 @@ async fn a_server_that_never_answers_times_out() {
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_connection(&err, &addr.to_string(), ConnectionFailure::Timeout);
-    assert_eq!(err.to_string(), format!("could not reach {addr}: timed out; the server or network is slow; retry, or raise the timeout"));
-    assert!(err.is_retryable());
+    // The body was sent and no answer came: the import may exist, so this is not a plain
+    // connection failure and must not be retried (issue 8, finding 3).
+    let Error::CreateOutcomeUnknown {
+        host, kind, status, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (host.as_str(), *kind, *status),
+        (addr.to_string().as_str(), ConnectionFailure::Timeout, None)
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("may have been created") && text.contains("list recent imports"),
+        "{text}"
+    );
+    assert!(!err.is_retryable());
+    assert!(err.source().is_some());
     holder.abort();
 }
 

@@ -113,7 +113,7 @@ async fn no_secret_reaches_the_logs() {
 
     let log = captured.text();
     assert!(
-        log.contains("upload failed; retrying"),
+        log.contains("request failed; retrying") && log.contains("what=\"upload\""),
         "the retry is logged: {log}"
     );
     assert!(

@@ -54,6 +54,7 @@ fn stand_in_client(server: &StandIn) -> Client {
         .base_url(server.base_url())
         .http_client(http())
         .transfer_client(http())
+        .without_transfer_stall_timeout()
         .build()
         .unwrap()
 }
