@@ -771,4 +771,86 @@ mod tests {
             "{e:?}"
         );
     }
+
+    /// Runs `rows` over `chunks` and collects every item.
+    fn run_rows(chunks: Vec<Vec<u8>>) -> Vec<Result<serde_json::Value, Error>> {
+        let bytes = futures_util::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(rows::<serde_json::Value, _>("i".into(), bytes, None).collect())
+    }
+
+    #[test]
+    fn rows_before_a_malformed_part_of_the_same_chunk_are_yielded() {
+        let items = run_rows(vec![br#"[{"a":1},{"a":2}}, {"a":3}]"#.to_vec()]);
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(items[0].as_ref().unwrap()["a"], 1);
+        assert_eq!(items[1].as_ref().unwrap()["a"], 2);
+        let e = items[2].as_ref().unwrap_err();
+        assert!(
+            !e.is_retryable(),
+            "a malformed body is not a network fault: {e}"
+        );
+        assert!(e.to_string().contains("not a JSON array"), "{e}");
+    }
+
+    #[test]
+    fn a_body_cut_without_content_length_is_retryable() {
+        let items = run_rows(vec![br#"[{"a":1},{"a":2},{"a""#.to_vec()]);
+        assert_eq!(items.len(), 3, "{items:?}");
+        let e = items[2].as_ref().unwrap_err();
+        assert!(e.is_retryable(), "{e}");
+        assert!(e.to_string().contains("ended early"), "{e}");
+        let items = run_rows(vec![]);
+        assert!(items[0].as_ref().unwrap_err().is_retryable());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// A valid array cut anywhere yields exactly the rows complete before the cut, then a
+        /// retryable error (none when the cut is after the `]`), whatever the chunking.
+        #[test]
+        fn cut_arrays_yield_the_complete_rows_then_a_retryable_error(
+            n in 0usize..12,
+            cut in 0usize..400,
+            chunk in 1usize..40,
+        ) {
+            let rows: Vec<serde_json::Value> =
+                (0..n).map(|i| serde_json::json!({"i": i, "s": "a,]\"}"})).collect();
+            let body = serde_json::to_vec(&rows).unwrap();
+            let cut = cut.min(body.len());
+            let prefix = &body[..cut];
+            let complete = (1..=n)
+                .filter(|k| {
+                    let mut upto = serde_json::to_vec(&rows[..*k]).unwrap();
+                    upto.pop(); // its `]`
+                    prefix.len() >= upto.len()
+                })
+                .count();
+            let items = run_rows(prefix.chunks(chunk).map(<[u8]>::to_vec).collect());
+            let oks = items.iter().take_while(|i| i.is_ok()).count();
+            proptest::prop_assert_eq!(oks, complete);
+            if cut == body.len() {
+                proptest::prop_assert_eq!(items.len(), n);
+            } else {
+                proptest::prop_assert_eq!(items.len(), complete + 1);
+                let e = items.last().unwrap().as_ref().unwrap_err();
+                proptest::prop_assert!(e.is_retryable(), "{}", e);
+            }
+        }
+
+        /// Any bytes: no panic, at most one error, and it comes last.
+        #[test]
+        fn any_bytes_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), chunk in 1usize..16) {
+            let items = run_rows(body.chunks(chunk).map(<[u8]>::to_vec).collect());
+            let errors = items.iter().filter(|i| i.is_err()).count();
+            proptest::prop_assert!(errors <= 1);
+            if errors == 1 {
+                proptest::prop_assert!(items.last().unwrap().is_err());
+            }
+        }
+    }
 }
