@@ -1,7 +1,9 @@
 //! `POST /headless/imports/`: create a headless import from either form of request.
 
 use crate::config::{authenticate, Client};
-use crate::error::{classify_transport, decode_json, read_limited, ApiResponse, Error};
+use crate::error::{
+    classify_transport, decode_json, read_limited, ApiResponse, Error, RequestContext,
+};
 use crate::generated::ClientInfo;
 use crate::presigned::PresignedUrl;
 use crate::request::CreateRequest;
@@ -138,9 +140,24 @@ impl Client {
             self.base_url()
         ));
         context.schema_id = prepared.schema_id;
+        let body = bytes::Bytes::from(prepared.body);
+        // A create is not idempotent: it is sent again only when Dromo certainly did not act
+        // on it (a 429, or no connection could be made), never once its body may have arrived.
+        self.retry_policy()
+            .run_if("create", None, nothing_was_created, |_| {
+                self.create_once(body.clone(), &context)
+            })
+            .await
+    }
+
+    async fn create_once(
+        &self,
+        body: bytes::Bytes,
+        context: &RequestContext,
+    ) -> Result<CreatedImport, Error> {
         let api = self.api();
         let url = format!("{}/headless/imports/", api.baseurl());
-        let body_len = prepared.body.len();
+        let body_len = body.len();
         let mut request = api
             .client()
             .post(url)
@@ -150,7 +167,7 @@ impl Client {
                 HeaderName::from_static("api-version"),
                 HeaderValue::from_static(generated::Client::api_version()),
             )
-            .body(prepared.body)
+            .body(body)
             .build()
             .map_err(|e| Error::Config {
                 message: format!("cannot build the create request: {e}"),
@@ -177,10 +194,16 @@ impl Client {
             let body = read_limited(response).await;
             Err(Error::from_response(
                 ApiResponse::new(status, &headers, &body),
-                &context,
+                context,
             ))
         }
     }
+}
+
+/// Whether a failed create certainly created nothing: Dromo throttled it (429), or no
+/// connection could be made, so the request never left.
+fn nothing_was_created(error: &Error) -> bool {
+    matches!(error, Error::RateLimited { .. } | Error::Connection { .. })
 }
 
 /// Reads a whole answer; on failure, the error and the part that arrived.

@@ -113,6 +113,23 @@ impl RetryPolicy {
         &self,
         what: &str,
         deadline: Option<Instant>,
+        attempt: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.run_if(what, deadline, Error::is_retryable, attempt)
+            .await
+    }
+
+    /// [`run`](Self::run), retrying only the errors for which `retry_if` is true (and that
+    /// are retryable): for requests that are not idempotent.
+    pub(crate) async fn run_if<T, F, Fut>(
+        &self,
+        what: &str,
+        deadline: Option<Instant>,
+        retry_if: impl Fn(&Error) -> bool,
         mut attempt: F,
     ) -> Result<T, Error>
     where
@@ -125,7 +142,7 @@ impl RetryPolicy {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            if !error.is_retryable() || number >= self.max_attempts {
+            if !error.is_retryable() || !retry_if(&error) || number >= self.max_attempts {
                 return Err(error);
             }
             // Measured from now, when the answer (or the failure) arrived.

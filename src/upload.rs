@@ -9,6 +9,7 @@
 use crate::error::{classify_transport, read_limited, BoxError, Error};
 use crate::presigned::PresignedUrl;
 use crate::retry::RetryPolicy;
+use crate::scrub::MAX_MESSAGE_CHARS;
 use crate::Client;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -532,8 +533,11 @@ impl S3Error {
     /// Scrubs code and message of `url`'s query values and summarises them for a message
     /// (`S3 said AccessDenied: Request has expired`): `(code, said, expired)`.
     pub(crate) fn summary(&self, url: &PresignedUrl) -> (String, String, bool) {
-        let code = self.code.as_deref().map(|c| scrub(c, url));
-        let message = self.message.as_deref().map(|m| scrub(m, url));
+        // First this URL's own query values, wherever they appear; then any other URL query
+        // or credential, and the length bound every server text gets.
+        let clean = |text: &str| crate::scrub::scrub(&scrub(text, url), MAX_MESSAGE_CHARS);
+        let code = self.code.as_deref().map(clean);
+        let message = self.message.as_deref().map(clean);
         let said = match (&code, &message) {
             (Some(c), Some(m)) => format!("S3 said {c}: {m}"),
             (Some(c), None) => format!("S3 said {c}"),

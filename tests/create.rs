@@ -2,8 +2,8 @@
 //! every way the create can fail.
 
 use dromo_client::{
-    types, Client, ConnectionFailure, Error, Field, FieldType, ImportRequest, ImportStatus, Schema,
-    Source, User,
+    types, Client, ConnectionFailure, Error, Field, FieldType, ImportRequest, ImportStatus,
+    RetryPolicy, Schema, Source, User,
 };
 use serde_json::json;
 use std::error::Error as _;
@@ -15,10 +15,12 @@ const KEY: &str = "test-backend-key-7f3a";
 const SCHEMA_ID: &str = "94187d21-9820-420f-b08c-a80cbbf52604";
 const SIGNATURE: &str = "example1234567890abcdef";
 
+/// A client that sends each request once, so each test sees the answer it scripted.
 fn client(server: &MockServer) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(server.uri())
+        .retry_policy(RetryPolicy::never())
         .build()
         .unwrap()
 }
@@ -593,4 +595,53 @@ async fn a_404_without_a_saved_schema_names_the_endpoint() {
         err.to_string(),
         format!("the endpoint POST {}/headless/imports/ not found (HTTP 404): check the id, or whether it was deleted (server said: Not found.)", server.uri())
     );
+}
+
+/// A create is sent again only when Dromo certainly did not act on it (issue 8, finding 3):
+/// after a 429, yes (its `Retry-After` honoured); after a 500, never.
+#[tokio::test]
+async fn a_throttled_create_is_sent_again_but_a_failed_one_is_not() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "94187d21-9820-420f-b08c-a80cbbf52604", "status": "AWAITING_UPLOAD"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let created = client.create_headless_import(saved_file()).await.unwrap();
+    assert_eq!(created.status, ImportStatus::AwaitingUpload);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"detail": "boom"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let err = client
+        .create_headless_import(saved_file())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server { .. }), "{err:?}");
 }
