@@ -141,7 +141,7 @@ fn answers_http(addr: SocketAddr) -> bool {
 pub fn start(repo: &Path, bin: &Path, spec: &Path) -> Result<Prism> {
     let port = free_port()?;
     // One log per port: two runs sharing a target directory do not truncate each other's.
-    let log = repo.join("target").join(format!("prism-{port}.log"));
+    let log = crate::util::target_dir(repo).join(format!("prism-{port}.log"));
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent)?;
     }
