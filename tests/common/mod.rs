@@ -21,3 +21,5 @@ pub async fn raw_create_file_import(server: &StandIn, fields: Value) -> Value {
         .await
         .unwrap()
 }
+
+pub mod fault;

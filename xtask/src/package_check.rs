@@ -121,7 +121,8 @@ pub fn run(repo: &Path) -> Result<()> {
             ])
             .current_dir(repo),
     )?;
-    let crate_file = newest_crate_file(&repo.join("target").join("package"))?;
+    let target = util::target_dir(repo);
+    let crate_file = newest_crate_file(&target.join("package"))?;
 
     let dir = tempfile::Builder::new()
         .prefix("dromo-client-package-")
@@ -165,10 +166,7 @@ pub fn run(repo: &Path) -> Result<()> {
         util::cargo()
             .args(["run", "--offline", "--quiet"])
             .current_dir(&consumer)
-            .env(
-                "CARGO_TARGET_DIR",
-                repo.join("target").join("package-check"),
-            ),
+            .env("CARGO_TARGET_DIR", target.join("package-check")),
     )
 }
 

@@ -47,12 +47,16 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
         let _prism = if args.no_prism {
             eprintln!("\n==> Prism skipped (--no-prism)");
             tests.env_remove("DROMO_PRISM_URL");
+            tests.env_remove("DROMO_PRISM_DYNAMIC_URL");
             None
         } else {
             let bin = prism::ensure_installed(repo)?;
             let prism = prism::start(repo, &bin, &repo.join(update_spec::SPEC_PATH))?;
             tests.env("DROMO_PRISM_URL", &prism.url);
-            Some(prism)
+            // The decode sweep's Prism (tests/sweep.rs): random valid answers.
+            let dynamic = prism::start_dynamic(repo, &bin)?;
+            tests.env("DROMO_PRISM_DYNAMIC_URL", &dynamic.url);
+            Some((prism, dynamic))
         };
         util::run_step("tests (all targets and doctests)", &mut tests)?;
     }

@@ -222,7 +222,7 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
     util::copy_dir(&repo.join("src"), &copy.join("src"))?;
     std::fs::write(copy.join(SPEC_PATH), candidate)?;
 
-    let target_dir = repo.join("target").join("xtask-check");
+    let target_dir = util::target_dir(repo).join("xtask-check");
     let mut cmd = util::cargo();
     cmd.args([
         "check",

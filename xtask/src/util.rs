@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,6 +16,45 @@ pub fn default_repo() -> PathBuf {
 pub fn cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     Command::new(cargo)
+}
+
+/// Cargo's target directory for `repo`, as `cargo metadata` reports it (so `CARGO_TARGET_DIR`,
+/// `CARGO_BUILD_TARGET_DIR` and `build.target-dir` of a cargo config are honoured). When cargo
+/// cannot read the manifest (a partial copy of the repository), `CARGO_TARGET_DIR` or
+/// `<repo>/target`.
+pub fn target_dir(repo: &Path) -> PathBuf {
+    target_dir_for(repo, std::env::var_os("CARGO_TARGET_DIR"))
+}
+
+/// [`target_dir`] with `CARGO_TARGET_DIR` given (`None`: unset).
+fn target_dir_for(repo: &Path, cargo_target_dir: Option<OsString>) -> PathBuf {
+    let mut cmd = cargo();
+    cmd.args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--offline",
+    ])
+    .current_dir(repo)
+    .stderr(std::process::Stdio::null());
+    match &cargo_target_dir {
+        Some(dir) => cmd.env("CARGO_TARGET_DIR", dir),
+        None => cmd.env_remove("CARGO_TARGET_DIR"),
+    };
+    let from_metadata = cmd
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| serde_json::from_slice::<serde_json::Value>(&out.stdout).ok())
+        .and_then(|meta| meta.get("target_directory")?.as_str().map(PathBuf::from));
+    from_metadata.unwrap_or_else(|| match cargo_target_dir {
+        // Relative values are relative to where cargo runs: here.
+        Some(dir) => std::env::current_dir()
+            .map(|cwd| cwd.join(&dir))
+            .unwrap_or_else(|_| PathBuf::from(dir)),
+        None => repo.join("target"),
+    })
 }
 
 /// Renders a command line for messages: `cargo clippy --workspace`.
@@ -125,6 +165,46 @@ mod tests {
         assert!(out.contains("all-features = false"), "{out}");
         assert!(out.trim_end().ends_with("[workspace]"), "{out}");
         assert_eq!(out.matches("[workspace]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn the_target_directory_follows_cargo_target_dir() {
+        let repo = default_repo();
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(
+            target_dir_for(&repo, Some(elsewhere.path().into())),
+            elsewhere.path()
+        );
+        // A directory cargo cannot read as a package: the variable, else `<repo>/target`.
+        let not_a_crate = tempfile::tempdir().unwrap();
+        assert_eq!(
+            target_dir_for(not_a_crate.path(), Some(elsewhere.path().into())),
+            elsewhere.path()
+        );
+        assert_eq!(
+            target_dir_for(not_a_crate.path(), None),
+            not_a_crate.path().join("target")
+        );
+    }
+
+    /// Finding 13: every path into the target directory goes through [`target_dir`]; a
+    /// literal `target` directory breaks `cargo xtask test` when `CARGO_TARGET_DIR` is set.
+    #[test]
+    fn no_command_assumes_a_target_directory_named_target() {
+        let src = default_repo().join("xtask").join("src");
+        let needle = ["join(", "\"target\")"].concat();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == "util.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                !text.contains(&needle),
+                "{} joins a literal `target` directory: use util::target_dir",
+                path.display()
+            );
+        }
     }
 
     #[test]
