@@ -24,6 +24,13 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
+/// The most bytes an operating system's socket buffers hold for one connection (send and
+/// receive buffers at Linux's default maxima: 4 MiB + 6 MiB, rounded up).
+const MAX_IN_FLIGHT: u64 = 12 * 1024 * 1024;
+/// The slowest rate at which bytes out of sight, in socket buffers, are assumed to drain
+/// before a silence after the whole body was handed over counts as a stall.
+const DRAIN_FLOOR_RATE: u64 = 512 * 1024;
+
 /// How many bytes are read from the source at once.
 const CHUNK: usize = 256 * 1024;
 /// How many bytes each piece of the streamed body holds at most: the connection asks for the
@@ -667,6 +674,8 @@ pub(crate) struct StallWatch {
     start: Instant,
     last_nanos: AtomicU64,
     sent: AtomicU64,
+    /// Extra silence allowed once the whole body was handed to the connection.
+    grace_nanos: AtomicU64,
 }
 
 impl StallWatch {
@@ -675,6 +684,7 @@ impl StallWatch {
             start: Instant::now(),
             last_nanos: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            grace_nanos: AtomicU64::new(0),
         }
     }
 
@@ -682,6 +692,18 @@ impl StallWatch {
         let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.last_nanos.store(nanos, Ordering::Relaxed);
         self.sent.store(sent, Ordering::Relaxed);
+    }
+
+    /// The whole body of `len` bytes was handed to the connection. From here on the bytes move
+    /// inside the operating system, out of sight: its socket buffers may still hold up to a
+    /// few MiB, which a slow link drains for a while before the server can answer. So the
+    /// silence allowed grows by the time those bytes take at [`DRAIN_FLOOR_RATE`].
+    pub(crate) fn body_handed_over(&self, len: u64) {
+        let in_flight = len.min(MAX_IN_FLIGHT);
+        let grace = Duration::from_secs_f64(in_flight as f64 / DRAIN_FLOOR_RATE as f64);
+        let nanos = u64::try_from(grace.as_nanos()).unwrap_or(u64::MAX);
+        self.grace_nanos.store(nanos, Ordering::Relaxed);
+        self.moved(len);
     }
 
     pub(crate) fn sent(&self) -> u64 {
@@ -694,7 +716,11 @@ impl StallWatch {
             let last = self.start.checked_add(Duration::from_nanos(
                 self.last_nanos.load(Ordering::Relaxed),
             ));
-            let Some(deadline) = last.and_then(|last| last.checked_add(stall)) else {
+            let grace = Duration::from_nanos(self.grace_nanos.load(Ordering::Relaxed));
+            let Some(deadline) = last
+                .and_then(|last| last.checked_add(stall))
+                .and_then(|deadline| deadline.checked_add(grace))
+            else {
                 return std::future::pending().await;
             };
             if Instant::now() >= deadline {
@@ -757,7 +783,12 @@ fn body_stream(
                 }
                 let chunk = state.pending.split_to(state.pending.len().min(SLICE));
                 state.sent += chunk.len() as u64;
-                state.watch.moved(state.sent);
+                if state.sent >= state.total {
+                    // The connection stops asking for more once it has `Content-Length` bytes.
+                    state.watch.body_handed_over(state.sent);
+                } else {
+                    state.watch.moved(state.sent);
+                }
                 if let Some(report) = &state.on_progress {
                     report(Progress {
                         sent: state.sent,
