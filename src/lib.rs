@@ -27,6 +27,7 @@ mod results;
 mod status;
 mod upload;
 mod wait;
+mod whole_number;
 mod workflow;
 
 pub use config::{
@@ -37,12 +38,13 @@ pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violatio
 pub use presigned::PresignedUrl;
 pub use request::{
     validate, CreateRequest, Field, FieldType, ImportRequest, Rows, Schema, SelectOption, Source,
-    User, MAX_INITIAL_DATA_BYTES, SUPPORTED_FILE_EXTENSIONS,
+    User, MAX_INITIAL_DATA_BYTES, NUMBER_PRESETS, SUPPORTED_FILE_EXTENSIONS,
 };
 pub use results::{RowStream, MAX_ROW_BYTES};
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
+pub use whole_number::WholeNumber;
 pub use workflow::{ImportOptions, ImportOutcome, StepFn};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.

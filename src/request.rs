@@ -14,11 +14,12 @@ pub const MAX_INITIAL_DATA_BYTES: usize = 15 * 1024 * 1024;
 pub const SUPPORTED_FILE_EXTENSIONS: [&str; 4] = ["csv", "tsv", "xls", "xlsx"];
 
 /// The field types of Dromo's field schema (`DeveloperFieldSchema.json`).
-const FIELD_TYPES: [&str; 16] = [
+const FIELD_TYPES: [&str; 17] = [
     "string",
     "checkbox",
     "email",
     "select",
+    "multi-select",
     "number",
     "date",
     "time",
@@ -51,6 +52,29 @@ const VALIDATORS: [&str; 16] = [
     "require_without_all_values",
     "length",
     "alphabetical",
+];
+
+/// The number presets of Dromo's field types page (`field-types.mdx`, Number: "Here are all of
+/// the presets that Dromo provides"), usable as `["number", "<preset>"]`.
+pub const NUMBER_PRESETS: [&str; 18] = [
+    "default",
+    "percent",
+    "plain",
+    "usd",
+    "usd_accounting",
+    "eur",
+    "gbp",
+    "decimal_0",
+    "integer",
+    "decimal_1",
+    "decimal_2",
+    "decimal_3",
+    "decimal_4",
+    "percent_0",
+    "percent_1",
+    "percent_2",
+    "percent_3",
+    "percent_4",
 ];
 
 /// How many problems of one kind in the rows are listed before "and N more".
@@ -406,6 +430,8 @@ pub enum FieldType {
     Email,
     /// `select`: needs options, see [`Field::select`].
     Select,
+    /// `multi-select`: needs options, see [`Field::multi_select`]; outputs an array of values.
+    MultiSelect,
     /// `number`.
     Number,
     /// `date`.
@@ -440,6 +466,7 @@ impl FieldType {
             Self::Checkbox => "checkbox",
             Self::Email => "email",
             Self::Select => "select",
+            Self::MultiSelect => "multi-select",
             Self::Number => "number",
             Self::Date => "date",
             Self::Time => "time",
@@ -474,6 +501,7 @@ pub struct SelectOption {
     label: String,
     value: String,
     alternate_matches: Vec<String>,
+    exact_match_only: Option<bool>,
 }
 
 impl SelectOption {
@@ -483,7 +511,20 @@ impl SelectOption {
             label: label.into(),
             value: value.into(),
             alternate_matches: Vec::new(),
+            exact_match_only: None,
         }
+    }
+
+    /// Only exact matches of the label, value or alternate matches are suggested for this
+    /// option: no fuzzy or AI matching (`exactMatchOnly`, default false).
+    ///
+    /// ```
+    /// let option = dromo_client::SelectOption::new("Yes", "yes").exact_match_only(true);
+    /// # let _ = option;
+    /// ```
+    pub fn exact_match_only(mut self, yes: bool) -> Self {
+        self.exact_match_only = Some(yes);
+        self
     }
 
     /// Other spellings that map to this option.
@@ -506,6 +547,7 @@ impl From<SelectOption> for types::SchemaFieldsItemSelectOptionsItem {
     fn from(option: SelectOption) -> Self {
         Self {
             alternate_matches: option.alternate_matches,
+            exact_match_only: option.exact_match_only,
             label: option.label,
             value: option.value,
         }
@@ -556,6 +598,49 @@ impl Field {
     ) -> Self {
         let mut field = Self::new(key, label, FieldType::Select);
         field.0.select_options = options.into_iter().map(|o| o.into().into()).collect();
+        field
+    }
+
+    /// A `multi-select` field with its options; its values come out as an array. Type options
+    /// (`{"delimiter": ";", "trimValues": true}`) go through [`Field::type_options`].
+    ///
+    /// ```
+    /// use dromo_client::Field;
+    ///
+    /// let skills = Field::multi_select("skills", "Skills", [("JavaScript", "js"), ("Python", "py")])
+    ///     .type_options(serde_json::json!({ "delimiter": ";", "trimValues": true }));
+    /// # let _ = skills;
+    /// ```
+    pub fn multi_select<O: Into<SelectOption>>(
+        key: impl Into<String>,
+        label: impl Into<String>,
+        options: impl IntoIterator<Item = O>,
+    ) -> Self {
+        let mut field = Self::new(key, label, FieldType::MultiSelect);
+        field.0.select_options = options.into_iter().map(|o| o.into().into()).collect();
+        field
+    }
+
+    /// A `number` field with one of Dromo's number presets ([`NUMBER_PRESETS`]: `usd`, `eur`,
+    /// `percent`, `decimal_2`…), sent as `["number", "<preset>"]`.
+    ///
+    /// ```
+    /// use dromo_client::Field;
+    ///
+    /// let fee = Field::number_preset("fee", "Subscription fee", "eur");
+    /// let item: dromo_client::types::SchemaFieldsItem = fee.into();
+    /// assert_eq!(serde_json::to_value(&item.type_).unwrap(), serde_json::json!(["number", "eur"]));
+    /// ```
+    pub fn number_preset(
+        key: impl Into<String>,
+        label: impl Into<String>,
+        preset: impl Into<String>,
+    ) -> Self {
+        let mut field = Self::new(key, label, FieldType::Number);
+        field.0.type_ = types::SchemaFieldsItemType::Array(vec![
+            serde_json::Value::String("number".to_owned()),
+            serde_json::Value::String(preset.into()),
+        ]);
         field
     }
 
@@ -1115,10 +1200,10 @@ fn check_fields(fields: &[types::SchemaFieldsItem], out: &mut Vec<Violation>) {
             ));
         }
         let name = check_field_type(i, &field.type_, out);
-        if name == Some("select") && field.select_options.is_empty() {
+        if matches!(name, Some("select" | "multi-select")) && field.select_options.is_empty() {
             out.push(Violation::new(
                 format!("fields[{i}].selectOptions"),
-                "is missing: a select field needs its options, e.g. Field::select(key, label, [(\"Yes\", \"yes\")])",
+                format!("is missing: a {} field needs its options, e.g. Field::select(key, label, [(\"Yes\", \"yes\")])", name.unwrap_or("select")),
             ));
         }
         for (j, validator) in field.validators.iter().enumerate() {
@@ -1154,8 +1239,23 @@ fn check_field_type<'a>(
         types::SchemaFieldsItemType::String(name) => name.as_str(),
         types::SchemaFieldsItemType::Array(parts) => match parts.as_slice() {
             [serde_json::Value::String(name), serde_json::Value::Object(_)] => name.as_str(),
+            [serde_json::Value::String(name), serde_json::Value::String(preset)]
+                if name == "number" =>
+            {
+                if !NUMBER_PRESETS.contains(&preset.as_str()) {
+                    out.push(Violation::new(
+                        field,
+                        format!(
+                            "`{preset}` is not a Dromo number preset: use one of {}, or options `[\"number\", {{\"round\": 2}}]`",
+                            NUMBER_PRESETS.join(", ")
+                        ),
+                    ));
+                    return None;
+                }
+                name.as_str()
+            }
             _ => {
-                out.push(Violation::new(field, "must be a type name or a pair `[name, {options}]`, e.g. `[\"date\", {\"outputFormat\": \"YYYY-MM-DD\"}]`"));
+                out.push(Violation::new(field, "must be a type name, a pair `[name, {options}]` or a number preset `[\"number\", \"usd\"]`, e.g. `[\"date\", {\"outputFormat\": \"YYYY-MM-DD\"}]`"));
                 return None;
             }
         },
