@@ -22,6 +22,7 @@ mod config;
 mod create;
 mod error;
 mod presigned;
+mod raw_body;
 mod request;
 mod results;
 mod status;
@@ -37,8 +38,8 @@ pub use create::CreatedImport;
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
 pub use presigned::PresignedUrl;
 pub use request::{
-    validate, CreateRequest, Field, FieldType, ImportRequest, Rows, Schema, SelectOption, Source,
-    User, MAX_INITIAL_DATA_BYTES, NUMBER_PRESETS, SUPPORTED_FILE_EXTENSIONS,
+    validate, CreateRequest, Field, FieldType, ImportRequest, RawBody, Rows, Schema, SelectOption,
+    Source, User, MAX_INITIAL_DATA_BYTES, NUMBER_PRESETS, SUPPORTED_FILE_EXTENSIONS,
 };
 pub use results::{RowStream, MAX_ROW_BYTES};
 pub use status::ImportStatus;

@@ -2,6 +2,7 @@
 //! that types cannot express, and the one serialization of the body that is measured and sent.
 
 use crate::error::{Error, Violation, Violations};
+pub use crate::raw_body::RawBody;
 use crate::types;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -990,14 +991,23 @@ pub(crate) fn prepare_raw(body: &types::CreateHeadlessImportBody) -> Result<Prep
     parts.prepare(rows.as_ref(), Vec::new())
 }
 
-/// Either form of a create request: a typed [`ImportRequest`] or a raw generated
-/// `types::CreateHeadlessImportBody` (checked with [`validate`] before sending).
+/// Any form of a create request: a typed [`ImportRequest`], a raw generated
+/// `types::CreateHeadlessImportBody`, or the user's own JSON ([`CreateRequest::from_json`]);
+/// each is checked with [`validate`] before sending.
 #[derive(Debug, Clone)]
 pub enum CreateRequest {
     /// The typed request.
     Typed(ImportRequest),
     /// The generated body, as built by the caller.
     Raw(types::CreateHeadlessImportBody),
+    /// JSON as the user wrote it (unknown keys refused, `null`s kept), see [`RawBody`].
+    Json(RawBody),
+}
+
+impl From<RawBody> for CreateRequest {
+    fn from(body: RawBody) -> Self {
+        Self::Json(body)
+    }
 }
 
 impl From<ImportRequest> for CreateRequest {
@@ -1013,10 +1023,39 @@ impl From<types::CreateHeadlessImportBody> for CreateRequest {
 }
 
 impl CreateRequest {
+    /// A create body from JSON text, kept as written: see [`RawBody`]. Unknown keys are refused
+    /// with their path (`fields[0].lable: did you mean label?`), `null`s are sent as `null`,
+    /// and a field without a `type` is sent as a `string` field, as Dromo documents.
+    ///
+    /// ```
+    /// let request = dromo_client::CreateRequest::from_json(
+    ///     r#"{"fields": [{"key": "firstName", "label": "First name"}], "original_filename": "people.csv"}"#,
+    /// )?;
+    /// assert_eq!(
+    ///     request.body_bytes()?,
+    ///     br#"{"fields":[{"key":"firstName","label":"First name","type":"string"}],"original_filename":"people.csv"}"#
+    /// );
+    /// # Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        RawBody::from_json(json).map(Self::Json)
+    }
+
+    /// A create body from a JSON value, kept as written: see [`RawBody::from_value`].
+    pub fn from_value(json: serde_json::Value) -> Result<Self, Error> {
+        RawBody::from_value(json).map(Self::Json)
+    }
+
+    /// Runs the checks and returns the exact bytes that would be sent as the body.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, Error> {
+        self.prepare().map(|prepared| prepared.body)
+    }
+
     pub(crate) fn prepare(&self) -> Result<Prepared, Error> {
         match self {
             Self::Typed(request) => request.prepare(),
             Self::Raw(body) => prepare_raw(body),
+            Self::Json(body) => body.prepare(),
         }
     }
 }
