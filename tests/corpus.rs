@@ -175,7 +175,11 @@ fn inline(fields: Value) -> Value {
 }
 
 fn refusal(body: &Value) -> String {
-    match CreateRequest::from_value(body.clone()).and_then(|r| r.body_bytes()) {
+    let result = match CreateRequest::from_value(body.clone()) {
+        Ok(request) => request.body_bytes().map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
         Err(Error::InvalidRequest { violations }) => violations.to_string(),
         other => panic!("expected a refusal of {body}, got {other:?}"),
     }
