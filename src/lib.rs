@@ -22,6 +22,7 @@ mod config;
 mod create;
 mod error;
 mod presigned;
+mod raw_body;
 mod request;
 mod results;
 mod retry;
@@ -29,6 +30,7 @@ mod scrub;
 mod status;
 mod upload;
 mod wait;
+mod whole_number;
 mod workflow;
 
 pub use config::{
@@ -38,14 +40,15 @@ pub use create::CreatedImport;
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
 pub use presigned::PresignedUrl;
 pub use request::{
-    validate, CreateRequest, Field, FieldType, ImportRequest, Rows, Schema, SelectOption, Source,
-    User, MAX_INITIAL_DATA_BYTES, SUPPORTED_FILE_EXTENSIONS,
+    validate, CreateRequest, Field, FieldType, ImportRequest, RawBody, Rows, Schema, SelectOption,
+    Source, User, MAX_INITIAL_DATA_BYTES, NUMBER_PRESETS, SUPPORTED_FILE_EXTENSIONS,
 };
 pub use results::{RowStream, MAX_ROW_BYTES};
 pub use retry::RetryPolicy;
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
+pub use whole_number::WholeNumber;
 pub use workflow::{ImportOptions, ImportOutcome, StepFn};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.

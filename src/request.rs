@@ -2,6 +2,7 @@
 //! that types cannot express, and the one serialization of the body that is measured and sent.
 
 use crate::error::{Error, Violation, Violations};
+pub use crate::raw_body::RawBody;
 use crate::types;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -14,11 +15,12 @@ pub const MAX_INITIAL_DATA_BYTES: usize = 15 * 1024 * 1024;
 pub const SUPPORTED_FILE_EXTENSIONS: [&str; 4] = ["csv", "tsv", "xls", "xlsx"];
 
 /// The field types of Dromo's field schema (`DeveloperFieldSchema.json`).
-const FIELD_TYPES: [&str; 16] = [
+const FIELD_TYPES: [&str; 17] = [
     "string",
     "checkbox",
     "email",
     "select",
+    "multi-select",
     "number",
     "date",
     "time",
@@ -51,6 +53,29 @@ const VALIDATORS: [&str; 16] = [
     "require_without_all_values",
     "length",
     "alphabetical",
+];
+
+/// The number presets of Dromo's field types page (`field-types.mdx`, Number: "Here are all of
+/// the presets that Dromo provides"), usable as `["number", "<preset>"]`.
+pub const NUMBER_PRESETS: [&str; 18] = [
+    "default",
+    "percent",
+    "plain",
+    "usd",
+    "usd_accounting",
+    "eur",
+    "gbp",
+    "decimal_0",
+    "integer",
+    "decimal_1",
+    "decimal_2",
+    "decimal_3",
+    "decimal_4",
+    "percent_0",
+    "percent_1",
+    "percent_2",
+    "percent_3",
+    "percent_4",
 ];
 
 /// How many problems of one kind in the rows are listed before "and N more".
@@ -406,6 +431,8 @@ pub enum FieldType {
     Email,
     /// `select`: needs options, see [`Field::select`].
     Select,
+    /// `multi-select`: needs options, see [`Field::multi_select`]; outputs an array of values.
+    MultiSelect,
     /// `number`.
     Number,
     /// `date`.
@@ -440,6 +467,7 @@ impl FieldType {
             Self::Checkbox => "checkbox",
             Self::Email => "email",
             Self::Select => "select",
+            Self::MultiSelect => "multi-select",
             Self::Number => "number",
             Self::Date => "date",
             Self::Time => "time",
@@ -474,6 +502,7 @@ pub struct SelectOption {
     label: String,
     value: String,
     alternate_matches: Vec<String>,
+    exact_match_only: Option<bool>,
 }
 
 impl SelectOption {
@@ -483,7 +512,20 @@ impl SelectOption {
             label: label.into(),
             value: value.into(),
             alternate_matches: Vec::new(),
+            exact_match_only: None,
         }
+    }
+
+    /// Only exact matches of the label, value or alternate matches are suggested for this
+    /// option: no fuzzy or AI matching (`exactMatchOnly`, default false).
+    ///
+    /// ```
+    /// let option = dromo_client::SelectOption::new("Yes", "yes").exact_match_only(true);
+    /// # let _ = option;
+    /// ```
+    pub fn exact_match_only(mut self, yes: bool) -> Self {
+        self.exact_match_only = Some(yes);
+        self
     }
 
     /// Other spellings that map to this option.
@@ -506,6 +548,7 @@ impl From<SelectOption> for types::SchemaFieldsItemSelectOptionsItem {
     fn from(option: SelectOption) -> Self {
         Self {
             alternate_matches: option.alternate_matches,
+            exact_match_only: option.exact_match_only,
             label: option.label,
             value: option.value,
         }
@@ -556,6 +599,49 @@ impl Field {
     ) -> Self {
         let mut field = Self::new(key, label, FieldType::Select);
         field.0.select_options = options.into_iter().map(|o| o.into().into()).collect();
+        field
+    }
+
+    /// A `multi-select` field with its options; its values come out as an array. Type options
+    /// (`{"delimiter": ";", "trimValues": true}`) go through [`Field::type_options`].
+    ///
+    /// ```
+    /// use dromo_client::Field;
+    ///
+    /// let skills = Field::multi_select("skills", "Skills", [("JavaScript", "js"), ("Python", "py")])
+    ///     .type_options(serde_json::json!({ "delimiter": ";", "trimValues": true }));
+    /// # let _ = skills;
+    /// ```
+    pub fn multi_select<O: Into<SelectOption>>(
+        key: impl Into<String>,
+        label: impl Into<String>,
+        options: impl IntoIterator<Item = O>,
+    ) -> Self {
+        let mut field = Self::new(key, label, FieldType::MultiSelect);
+        field.0.select_options = options.into_iter().map(|o| o.into().into()).collect();
+        field
+    }
+
+    /// A `number` field with one of Dromo's number presets ([`NUMBER_PRESETS`]: `usd`, `eur`,
+    /// `percent`, `decimal_2`…), sent as `["number", "<preset>"]`.
+    ///
+    /// ```
+    /// use dromo_client::Field;
+    ///
+    /// let fee = Field::number_preset("fee", "Subscription fee", "eur");
+    /// let item: dromo_client::types::SchemaFieldsItem = fee.into();
+    /// assert_eq!(serde_json::to_value(&item.type_).unwrap(), serde_json::json!(["number", "eur"]));
+    /// ```
+    pub fn number_preset(
+        key: impl Into<String>,
+        label: impl Into<String>,
+        preset: impl Into<String>,
+    ) -> Self {
+        let mut field = Self::new(key, label, FieldType::Number);
+        field.0.type_ = types::SchemaFieldsItemType::Array(vec![
+            serde_json::Value::String("number".to_owned()),
+            serde_json::Value::String(preset.into()),
+        ]);
         field
     }
 
@@ -905,14 +991,23 @@ pub(crate) fn prepare_raw(body: &types::CreateHeadlessImportBody) -> Result<Prep
     parts.prepare(rows.as_ref(), Vec::new())
 }
 
-/// Either form of a create request: a typed [`ImportRequest`] or a raw generated
-/// `types::CreateHeadlessImportBody` (checked with [`validate`] before sending).
+/// Any form of a create request: a typed [`ImportRequest`], a raw generated
+/// `types::CreateHeadlessImportBody`, or the user's own JSON ([`CreateRequest::from_json`]);
+/// each is checked with [`validate`] before sending.
 #[derive(Debug, Clone)]
 pub enum CreateRequest {
     /// The typed request.
     Typed(ImportRequest),
     /// The generated body, as built by the caller.
     Raw(types::CreateHeadlessImportBody),
+    /// JSON as the user wrote it (unknown keys refused, `null`s kept), see [`RawBody`].
+    Json(RawBody),
+}
+
+impl From<RawBody> for CreateRequest {
+    fn from(body: RawBody) -> Self {
+        Self::Json(body)
+    }
 }
 
 impl From<ImportRequest> for CreateRequest {
@@ -928,10 +1023,39 @@ impl From<types::CreateHeadlessImportBody> for CreateRequest {
 }
 
 impl CreateRequest {
+    /// A create body from JSON text, kept as written: see [`RawBody`]. Unknown keys are refused
+    /// with their path (`fields[0].lable: did you mean label?`), `null`s are sent as `null`,
+    /// and a field without a `type` is sent as a `string` field, as Dromo documents.
+    ///
+    /// ```
+    /// let request = dromo_client::CreateRequest::from_json(
+    ///     r#"{"fields": [{"key": "firstName", "label": "First name"}], "original_filename": "people.csv"}"#,
+    /// )?;
+    /// assert_eq!(
+    ///     request.body_bytes()?,
+    ///     br#"{"fields":[{"key":"firstName","label":"First name","type":"string"}],"original_filename":"people.csv"}"#
+    /// );
+    /// # Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        RawBody::from_json(json).map(Self::Json)
+    }
+
+    /// A create body from a JSON value, kept as written: see [`RawBody::from_value`].
+    pub fn from_value(json: serde_json::Value) -> Result<Self, Error> {
+        RawBody::from_value(json).map(Self::Json)
+    }
+
+    /// Runs the checks and returns the exact bytes that would be sent as the body.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, Error> {
+        self.prepare().map(|prepared| prepared.body)
+    }
+
     pub(crate) fn prepare(&self) -> Result<Prepared, Error> {
         match self {
             Self::Typed(request) => request.prepare(),
             Self::Raw(body) => prepare_raw(body),
+            Self::Json(body) => body.prepare(),
         }
     }
 }
@@ -1115,10 +1239,10 @@ fn check_fields(fields: &[types::SchemaFieldsItem], out: &mut Vec<Violation>) {
             ));
         }
         let name = check_field_type(i, &field.type_, out);
-        if name == Some("select") && field.select_options.is_empty() {
+        if matches!(name, Some("select" | "multi-select")) && field.select_options.is_empty() {
             out.push(Violation::new(
                 format!("fields[{i}].selectOptions"),
-                "is missing: a select field needs its options, e.g. Field::select(key, label, [(\"Yes\", \"yes\")])",
+                format!("is missing: a {} field needs its options, e.g. Field::select(key, label, [(\"Yes\", \"yes\")])", name.unwrap_or("select")),
             ));
         }
         for (j, validator) in field.validators.iter().enumerate() {
@@ -1154,8 +1278,23 @@ fn check_field_type<'a>(
         types::SchemaFieldsItemType::String(name) => name.as_str(),
         types::SchemaFieldsItemType::Array(parts) => match parts.as_slice() {
             [serde_json::Value::String(name), serde_json::Value::Object(_)] => name.as_str(),
+            [serde_json::Value::String(name), serde_json::Value::String(preset)]
+                if name == "number" =>
+            {
+                if !NUMBER_PRESETS.contains(&preset.as_str()) {
+                    out.push(Violation::new(
+                        field,
+                        format!(
+                            "`{preset}` is not a Dromo number preset: use one of {}, or options `[\"number\", {{\"round\": 2}}]`",
+                            NUMBER_PRESETS.join(", ")
+                        ),
+                    ));
+                    return None;
+                }
+                name.as_str()
+            }
             _ => {
-                out.push(Violation::new(field, "must be a type name or a pair `[name, {options}]`, e.g. `[\"date\", {\"outputFormat\": \"YYYY-MM-DD\"}]`"));
+                out.push(Violation::new(field, "must be a type name, a pair `[name, {options}]` or a number preset `[\"number\", \"usd\"]`, e.g. `[\"date\", {\"outputFormat\": \"YYYY-MM-DD\"}]`"));
                 return None;
             }
         },

@@ -558,7 +558,57 @@ fn correction_pagination_is_integer() {
         .unwrap();
     assert!(params.iter().all(|p| p["schema"]["type"] == "integer"));
     let count = d.pointer("/paths/~1headless~1imports~1/get/responses/200/content/application~1json/schema/properties/count").unwrap();
-    assert_eq!(count["type"], "integer");
+    // An integer like every response integer: the tolerant `WholeNumber`, negative allowed.
+    assert_eq!(count["$ref"], "#/components/schemas/WholeNumber");
+    assert_eq!(d["components"]["schemas"]["WholeNumber"]["type"], "integer");
+    assert!(d["components"]["schemas"]["WholeNumber"]
+        .get("minimum")
+        .is_none());
+}
+
+#[test]
+fn correction_response_integers_are_whole_numbers() {
+    let d = prepared();
+    let s = &d["components"]["schemas"];
+    assert_eq!(
+        s["SftpCredential"]["properties"]["port"]["$ref"],
+        "#/components/schemas/WholeNumber"
+    );
+    // Request integers stay plain integers.
+    assert_eq!(
+        s["SftpCredentialCreate"]["properties"]["port"]["type"],
+        "integer"
+    );
+    let text = d.to_string();
+    assert!(text.contains("WholeNumber"));
+}
+
+#[test]
+fn correction_field_type_defaults_to_string() {
+    let d = prepared();
+    let item = &d["components"]["schemas"]["SchemaFields"]["items"];
+    assert!(!item["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "type"));
+    assert_eq!(item["properties"]["type"]["default"], "string");
+    assert!(
+        item["properties"]["selectOptions"]["items"]["properties"]["exactMatchOnly"].is_object()
+    );
+}
+
+#[test]
+fn correction_step_hooks_accept_documented_types() {
+    let d = prepared();
+    let values = d["components"]["schemas"]["SchemaHooks"]["properties"]["stepHooks"]["items"]
+        ["properties"]["type"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(
+        values.iter().any(|v| v == "REVIEW_STEP_PRE_SUBMIT"),
+        "{values:?}"
+    );
 }
 
 #[test]

@@ -199,3 +199,91 @@ async fn contract_a_body_breaking_the_spec_is_rejected_with_its_violations() {
     );
     assert!(text.ends_with("; fix these and send again"), "{text}");
 }
+
+/// The property names the upstream spec allows at `pointer` (Prism refuses any other).
+fn spec_keys(spec: &serde_json::Value, pointer: &str) -> Vec<String> {
+    spec.pointer(pointer)
+        .and_then(serde_json::Value::as_object)
+        .map(|props| props.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Whether every key of an example is one the upstream spec lists (and every step hook type one
+/// of its enum): the part of Dromo's docs the spec can express, so Prism must accept it.
+fn fits_the_spec(spec: &serde_json::Value, body: &serde_json::Value) -> bool {
+    let schemas = "/components/schemas";
+    let field_keys = spec_keys(spec, &format!("{schemas}/SchemaFields/items/properties"));
+    let settings_keys = spec_keys(spec, &format!("{schemas}/SchemaSettings/properties"));
+    let hook_keys = spec_keys(spec, &format!("{schemas}/SchemaHooks/properties"));
+    let step_types = spec
+        .pointer(&format!(
+            "{schemas}/SchemaHooks/properties/stepHooks/items/properties/type/enum"
+        ))
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let keys_in = |value: &serde_json::Value, allowed: &[String]| {
+        value
+            .as_object()
+            .is_none_or(|m| m.keys().all(|k| allowed.contains(k)))
+    };
+    body["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|f| keys_in(f, &field_keys))
+        && keys_in(&body["settings"], &settings_keys)
+        && keys_in(&body["hooks"], &hook_keys)
+        && body["hooks"]["stepHooks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|h| step_types.contains(&h["type"]))
+}
+
+/// Issue 13: what the client sends for Dromo's documented examples satisfies the spec too (a
+/// field without a type goes out as `"type": "string"`, which the spec requires).
+#[tokio::test]
+async fn contract_dromos_documented_examples_are_accepted() {
+    let Some(url) = prism_url() else { return };
+    let client = client(&url);
+    let spec: serde_json::Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let corpus: serde_json::Value =
+        serde_json::from_str(include_str!("data/docs-corpus.json")).unwrap();
+    let sample: Vec<&serde_json::Value> = corpus["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e.get("invalid").is_none() && fits_the_spec(&spec, &e["body"]))
+        .collect();
+    let untyped = sample
+        .iter()
+        .filter(|e| {
+            e["body"]["fields"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f.get("type").is_none()))
+        })
+        .count();
+    assert!(
+        sample.len() >= 20,
+        "only {} examples in the sample",
+        sample.len()
+    );
+    assert!(untyped >= 5, "only {untyped} examples without a field type");
+    for example in sample {
+        let id = example["id"].as_str().unwrap();
+        let body = example["body"].clone();
+        let request = dromo_client::CreateRequest::from_value(body.clone()).unwrap();
+        match client.create_headless_import(request).await {
+            Ok(import) => assert_created(&import),
+            Err(e) => panic!("{id}: Prism refused the docs' example as the client sends it: {e}"),
+        }
+        let typed: types::CreateHeadlessImportBody = serde_json::from_value(body).unwrap();
+        match client.create_headless_import(typed).await {
+            Ok(import) => assert_created(&import),
+            Err(e) => {
+                panic!("{id}: Prism refused the docs' example read into the generated types: {e}")
+            }
+        }
+    }
+}

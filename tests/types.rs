@@ -314,3 +314,41 @@ fn a_response_missing_a_documented_enum_value_elsewhere_decodes() {
     let decoded: types::SftpCredential = round_trip("auth type", &credential);
     assert_eq!(decoded.auth_type, "CERTIFICATE");
 }
+
+/// Issue 8, finding 10: integers in responses decode from any integral JSON number (JSON Schema
+/// counts `1000.0` as an integer), and a wrong negative count does not break the page.
+#[test]
+fn response_integers_accept_integral_floats_and_negative_counts() {
+    for (count, expected) in [(json!(75.0), 75), (json!(-1), -1), (json!(75), 75)] {
+        let page: types::ListHeadlessImportsResponse = serde_json::from_value(
+            json!({"count": count, "next": null, "previous": null, "results": []}),
+        )
+        .unwrap_or_else(|e| panic!("count {count}: {e}"));
+        assert_eq!(page.count.unwrap().get(), expected);
+    }
+    let credential: types::SftpCredential = serde_json::from_value(
+        json!({"hostname": "sftp.example.com", "port": 22.0, "user": "u", "auth_type": "password"}),
+    )
+    .unwrap();
+    assert_eq!(credential.port.get(), 22);
+    let settings: types::ImportSchemaSettings =
+        serde_json::from_value(json!({"maxRecords": 1000.0, "maxFileSize": 5.0})).unwrap();
+    assert_eq!(settings.max_records.unwrap().get(), 1000);
+    let schedule: types::SftpConnectorSchedule =
+        serde_json::from_value(json!({"type": "every_n_minutes", "minutes": 10.0})).unwrap();
+    assert!(
+        matches!(&schedule, types::SftpConnectorSchedule::Variant0 { minutes, .. } if minutes.get() == 10),
+        "{schedule:?}"
+    );
+    // Not whole numbers: still refused.
+    assert!(serde_json::from_value::<types::SftpCredential>(
+        json!({"hostname": "h", "port": 22.5, "user": "u", "auth_type": "password"})
+    )
+    .is_err());
+    assert!(
+        serde_json::from_value::<types::ListHeadlessImportsResponse>(
+            json!({"count": "75", "results": []})
+        )
+        .is_err()
+    );
+}

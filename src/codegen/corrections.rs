@@ -39,6 +39,11 @@ impl std::error::Error for CorrectionError {}
 pub const IMPORT_STATUS_SCHEMA: &str = "ImportStatus";
 /// Path of the hand-written open status type (see `src/status.rs`).
 pub const IMPORT_STATUS_RUST_TYPE: &str = "crate::ImportStatus";
+/// The name under which integers in responses are hoisted, and the hand-written type that
+/// replaces it in the generated code.
+pub const WHOLE_NUMBER_SCHEMA: &str = "WholeNumber";
+/// Path of the hand-written tolerant integer type (see `src/whole_number.rs`).
+pub const WHOLE_NUMBER_RUST_TYPE: &str = "crate::WholeNumber";
 
 /// Applies every correction, in order.
 pub fn apply(doc: &mut Value) -> Result<(), CorrectionError> {
@@ -50,17 +55,31 @@ pub fn apply(doc: &mut Value) -> Result<(), CorrectionError> {
     settings_accept_documented_keys(doc)?;
     unknown_fields_are_tolerated(doc)?;
     pagination_is_integer(doc)?;
+    field_type_defaults_to_string(doc)?;
+    step_hooks_accept_documented_types(doc)?;
+    response_integers_are_whole_numbers(doc)?;
     Ok(())
 }
 
 /// Types of the generated code that are replaced by hand-written ones:
 /// `(schema name, Rust path, impls the replacement provides)`.
 pub fn replacements() -> Vec<(&'static str, &'static str, Vec<progenitor::TypeImpl>)> {
-    vec![(
-        IMPORT_STATUS_SCHEMA,
-        IMPORT_STATUS_RUST_TYPE,
-        vec![progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr],
-    )]
+    vec![
+        (
+            IMPORT_STATUS_SCHEMA,
+            IMPORT_STATUS_RUST_TYPE,
+            vec![progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr],
+        ),
+        (
+            WHOLE_NUMBER_SCHEMA,
+            WHOLE_NUMBER_RUST_TYPE,
+            vec![
+                progenitor::TypeImpl::Display,
+                progenitor::TypeImpl::FromStr,
+                progenitor::TypeImpl::Default,
+            ],
+        ),
+    ]
 }
 
 fn missing(correction: &'static str, pointer: &str, message: &str) -> CorrectionError {
@@ -251,9 +270,11 @@ fn is_field_definition(schema: &Map<String, Value>) -> bool {
 
 /// Fact: select and multi-select fields need `selectOptions` (`[{label, value,
 /// alternateMatches?}]`, `DeveloperFieldSchema.json`: `SelectFieldSchema`), but the spec's field
-/// items forbid extra properties and omit it.
+/// items forbid extra properties and omit it. Dromo's field types page (`field-types.mdx`,
+/// Select) documents one more option property, `exactMatchOnly` (boolean, default false).
 ///
-/// Correction: every field definition (request and response) gains `selectOptions`.
+/// Correction: every field definition (request and response) gains `selectOptions`, whose
+/// options carry `exactMatchOnly`.
 fn fields_carry_select_options(doc: &mut Value) -> Result<(), CorrectionError> {
     let option = json!({
         "type": "array",
@@ -263,7 +284,8 @@ fn fields_carry_select_options(doc: &mut Value) -> Result<(), CorrectionError> {
             "properties": {
                 "label": { "type": "string" },
                 "value": { "type": "string" },
-                "alternateMatches": { "type": "array", "items": { "type": "string" } }
+                "alternateMatches": { "type": "array", "items": { "type": "string" } },
+                "exactMatchOnly": { "type": "boolean" }
             },
             "required": ["label", "value"]
         }
@@ -398,7 +420,10 @@ fn unknown_fields_are_tolerated(doc: &mut Value) -> Result<(), CorrectionError> 
 /// defaults to 100, at most 1000; the page is `{count, next, previous, results}`): `offset`,
 /// `limit` and `count` are row counts, but the spec types them `number`, which generates `f64`.
 ///
-/// Correction: the two parameters and the page's `count` become non-negative `integer`s.
+/// Correction: the two parameters become non-negative `integer`s, and the page's `count` an
+/// `integer` without a minimum: a count the server gets wrong (`-1`) must not make the whole page
+/// undecodable (the responses' integers are then made tolerant by
+/// [`response_integers_are_whole_numbers`]).
 fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
     const NAME: &str = "pagination_is_integer";
     let pointer = "/paths/~1headless~1imports~1/get/parameters";
@@ -429,6 +454,169 @@ fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
         .and_then(Value::as_object_mut)
         .ok_or_else(|| missing(NAME, pointer, "the list page has no `count`"))?;
     page_count.insert("type".into(), json!("integer"));
-    page_count.insert("minimum".into(), json!(0));
+    Ok(())
+}
+
+/// Is this schema the spec's request field definition (`SchemaFields` items)?
+fn is_request_field(schema: &Map<String, Value>) -> bool {
+    schema.get("properties").is_some_and(|p| {
+        p.get("alternateMatches").is_some() && p.get("key").is_some() && p.get("type").is_some()
+    })
+}
+
+/// Fact: Dromo's docs say a field without a type is a string: "By default (if no field type is
+/// specified), all fields in Dromo have the `string` type" (`reference/fields/field-types.mdx`,
+/// String), `type` "default: string" (`reference/fields/fields.mdx`, field object reference),
+/// and 22 of the docs' own field examples (`{ "key": "firstName", "label": "First name" }`) have
+/// no type. The spec's `SchemaFields` lists `type` as required; the documented behaviour of the
+/// service wins.
+///
+/// Correction: `type` is no longer required in field definitions and defaults to `"string"`, so a
+/// field read without a type gets `string` and is sent with `"type": "string"` (which satisfies
+/// both the docs and the spec).
+fn field_type_defaults_to_string(doc: &mut Value) -> Result<(), CorrectionError> {
+    let mut count = 0;
+    if let Some(schemas) = schemas_mut(doc) {
+        for schema in schemas.values_mut() {
+            for_each_schema(schema, &mut |s| {
+                if !is_request_field(s) {
+                    return;
+                }
+                if let Some(Value::Array(required)) = s.get_mut("required") {
+                    required.retain(|r| r != "type");
+                }
+                let ty = s.get_mut("properties").and_then(|p| p.get_mut("type"));
+                if let Some(Value::Object(ty)) = ty {
+                    ty.insert("default".into(), json!("string"));
+                    count += 1;
+                }
+            });
+        }
+    }
+    if count == 0 {
+        return Err(missing(
+            "field_type_defaults_to_string",
+            "/components/schemas",
+            "no field definition with a `type` found",
+        ));
+    }
+    Ok(())
+}
+
+/// Fact: Dromo's hooks reference (`reference/hooks.mdx`, Step hooks) documents four step hook
+/// types, `UPLOAD_STEP`, `REVIEW_STEP`, `REVIEW_STEP_POST_HOOKS` and `REVIEW_STEP_PRE_SUBMIT`; the
+/// spec's `stepHooks[].type` enum lacks the last, so a documented hook cannot be sent.
+///
+/// Correction: every step hook type enum gains the documented values it lacks.
+fn step_hooks_accept_documented_types(doc: &mut Value) -> Result<(), CorrectionError> {
+    const NAME: &str = "step_hooks_accept_documented_types";
+    const DOCUMENTED: [&str; 4] = [
+        "UPLOAD_STEP",
+        "REVIEW_STEP",
+        "REVIEW_STEP_POST_HOOKS",
+        "REVIEW_STEP_PRE_SUBMIT",
+    ];
+    let mut found = 0;
+    let mut added = 0;
+    if let Some(schemas) = schemas_mut(doc) {
+        for schema in schemas.values_mut() {
+            for_each_schema(schema, &mut |s| {
+                let Some(Value::Object(props)) = s.get_mut("properties") else {
+                    return;
+                };
+                let Some(values) = props
+                    .get_mut("stepHooks")
+                    .and_then(|h| h.pointer_mut("/items/properties/type/enum"))
+                    .and_then(Value::as_array_mut)
+                else {
+                    return;
+                };
+                found += 1;
+                for value in DOCUMENTED {
+                    if !values.iter().any(|v| v == value) {
+                        values.push(json!(value));
+                        added += 1;
+                    }
+                }
+            });
+        }
+    }
+    if found == 0 {
+        return Err(missing(
+            NAME,
+            "/components/schemas",
+            "no closed `stepHooks[].type` enum found",
+        ));
+    }
+    if added == 0 {
+        return Err(missing(
+            NAME,
+            "/components/schemas",
+            "upstream now lists every documented step hook type: drop this correction",
+        ));
+    }
+    Ok(())
+}
+
+/// Fact: JSON Schema (and so OpenAPI) counts `1000.0` as an integer, and the server is not ours:
+/// a page `count` of `75.0`, a `port`, `maxRecords` or schedule `minutes` written as a float, or a
+/// count the server gets wrong (`-1`), are integers a response may carry. typify maps `integer`
+/// to `i64`/`u64`, which refuse `1000.0`, so one such value fails the whole response.
+///
+/// Correction: every integer a response can carry becomes a reference to one `WholeNumber`
+/// schema, replaced by the hand-written `crate::WholeNumber` (a signed 64-bit integer that
+/// also decodes integral floats such as `1000.0`, and refuses fractions such as `1.5`). A signed
+/// integer is the sound representation: it keeps every value the server can mean, a wrong
+/// negative count included, without inventing one. Request integers stay `i64`: what we send is
+/// ours to write as integers.
+fn response_integers_are_whole_numbers(doc: &mut Value) -> Result<(), CorrectionError> {
+    let reference = json!({ "$ref": format!("#/components/schemas/{WHOLE_NUMBER_SCHEMA}") });
+    let mut count = 0;
+    for_each_response_schema(doc, &mut |schema| {
+        let Some(Value::Object(props)) = schema.get_mut("properties") else {
+            return;
+        };
+        for prop in props.values_mut() {
+            let Value::Object(map) = prop else { continue };
+            if map.get("type").and_then(Value::as_str) != Some("integer") {
+                continue;
+            }
+            let nullable = map.get("nullable") == Some(&Value::Bool(true));
+            let mut replaced = Map::new();
+            if let Some(description) = map.get("description") {
+                replaced.insert("description".into(), description.clone());
+            }
+            if nullable {
+                // A `$ref` beside `nullable` loses it: wrap it (see the codegen notes).
+                replaced.insert("allOf".into(), json!([reference.clone()]));
+                replaced.insert("nullable".into(), json!(true));
+            } else if replaced.is_empty() {
+                replaced = reference.as_object().cloned().unwrap_or_default();
+            } else {
+                replaced.insert("allOf".into(), json!([reference.clone()]));
+            }
+            *map = replaced;
+            count += 1;
+        }
+    });
+    if count == 0 {
+        return Err(missing(
+            "response_integers_are_whole_numbers",
+            "/components/schemas",
+            "no integer found in any response",
+        ));
+    }
+    schemas_mut(doc)
+        .ok_or_else(|| {
+            missing(
+                "response_integers_are_whole_numbers",
+                "/components/schemas",
+                "no component schemas",
+            )
+        })?
+        .insert(
+            WHOLE_NUMBER_SCHEMA.to_owned(),
+            json!({ "type": "integer", "description": "A whole number; `1000.0` is read as 1000." }),
+        );
     Ok(())
 }

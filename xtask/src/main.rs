@@ -4,6 +4,7 @@
 //! - `update-spec`: vendor a new `openapi.json` after proving it generates and compiles.
 //! - `codegen`: print the generated code; keep `xtask/api-snapshot.txt` current.
 //! - `package-check`: only the packaged-crate check of `test`.
+//! - `docs-corpus`: extract the request examples of Dromo's docs into `tests/data/docs-corpus.json`.
 
 // The crate's code-generation pipeline, shared with build.rs. Its lints are the library's
 // business (clippy checks it as part of build.rs); here it is only reused.
@@ -12,6 +13,7 @@
 mod codegen;
 
 mod codegen_cmd;
+mod docs_corpus;
 mod package_check;
 mod prism;
 mod snapshot;
@@ -45,6 +47,9 @@ enum Command {
     Codegen(codegen_cmd::Args),
     /// Package the crate and build a crate that depends on the package.
     PackageCheck,
+    /// Extract the request examples of Dromo's docs (a `dromoio/docs` checkout) into the test
+    /// corpus `tests/data/docs-corpus.json`.
+    DocsCorpus(docs_corpus::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Command::UpdateSpec(args) => update_spec::run(&repo, args),
         Command::Codegen(args) => codegen_cmd::run(&repo, args),
         Command::PackageCheck => package_check::run(&repo).map(|()| ExitCode::SUCCESS),
+        Command::DocsCorpus(args) => docs_corpus::run(&repo, args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
