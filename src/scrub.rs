@@ -112,8 +112,10 @@ fn redact_secret_params(text: &str) -> String {
         };
         // The name: the run of name characters before the separator.
         let name_start = text[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let name = &text[name_start..i];
         let value_start = i + sep_len;
         if SECRET_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
@@ -163,6 +165,14 @@ mod tests {
             scrub("X-Amz-Expires=1800", 500),
             "X-Amz-Expires=1800",
             "harmless parameters stay"
+        );
+    }
+
+    #[test]
+    fn multibyte_text_around_parameters_is_kept_whole() {
+        assert_eq!(
+            scrub("é=1 ü\u{fffd}Signature=abc ß", 100),
+            "é=1 ü\u{fffd}Signature=<redacted> ß"
         );
     }
 

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 /// Creates a file import on the stand-in with a raw request (not through the client under
 /// test), for `fields`, and returns the created import's JSON.
+#[allow(dead_code)] // Not every test target uses it.
 pub async fn raw_create_file_import(server: &StandIn, fields: Value) -> Value {
     reqwest::Client::new()
         .post(format!("{}/headless/imports/", server.base_url()))
