@@ -54,10 +54,18 @@
 //! ```
 
 mod api;
+mod fields;
+mod http;
+mod imports;
 mod process;
 mod s3;
+mod schemas;
+mod sftp;
 mod state;
+mod throttle;
+mod uploads;
 
+use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -183,6 +191,8 @@ pub(crate) struct Config {
     pub(crate) url_ttl: Duration,
     pub(crate) throttled_polls: u32,
     pub(crate) retry_after_secs: u64,
+    /// Bytes per second on the presigned URLs, both ways; `None` is as fast as possible.
+    pub(crate) bandwidth: Option<NonZeroU64>,
 }
 
 impl Default for StandInBuilder {
@@ -194,6 +204,7 @@ impl Default for StandInBuilder {
                 url_ttl: DEFAULT_UPLOAD_URL_TTL,
                 throttled_polls: 0,
                 retry_after_secs: 0,
+                bandwidth: None,
             },
             outcome: Outcome::Successful,
         }
@@ -237,6 +248,24 @@ impl StandInBuilder {
     pub fn rate_limit_first_polls(mut self, n: u32, retry_after_secs: u64) -> Self {
         self.config.throttled_polls = n;
         self.config.retry_after_secs = retry_after_secs;
+        self
+    }
+
+    /// Limits the presigned URLs to `bytes_per_sec` bytes a second, both ways: uploads are read
+    /// and downloads (results, uploaded files) written no faster, as over a slow link. `0`
+    /// means no limit (the default).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// // About a 1 Mbit/s link.
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .bandwidth(125_000)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.config.bandwidth = NonZeroU64::new(bytes_per_sec);
         self
     }
 
@@ -367,9 +396,12 @@ impl StandIn {
         &self.inner.config.api_key
     }
 
-    /// Saves a schema that imports can name with `schema_id`. `fields` is the schema's fields
-    /// array (or a whole schema object with a `fields` member); an invalid one makes creates that
-    /// use it answer 400. Adding an id again replaces the schema.
+    /// Saves a schema that imports can name with `schema_id` and that `GET /schemas/{id}/`
+    /// answers. `fields` is the schema's fields array, or a whole schema object
+    /// (`{"name", "fields", "settings", "hooks"}`, as `POST /schemas/` takes it). A schema given
+    /// by its fields is named `Stand-in schema {id}`, with empty settings. Nothing is checked
+    /// here (names need not be unique); an invalid fields array makes creates that use it answer
+    /// 400. Adding an id again replaces the schema.
     ///
     /// ```
     /// # #[tokio::main] async fn main() -> std::io::Result<()> {
@@ -381,7 +413,27 @@ impl StandIn {
     /// # Ok(()) }
     /// ```
     pub fn add_schema(&self, id: &str, fields: serde_json::Value) {
-        self.inner.lock().schemas.insert(id.to_owned(), fields);
+        use serde_json::{json, Map, Value};
+        let mut schema = Map::new();
+        match fields {
+            Value::Object(mut whole) => {
+                let name = whole
+                    .remove("name")
+                    .unwrap_or_else(|| json!(format!("Stand-in schema {id}")));
+                schema.insert("name".into(), name);
+                for (key, default) in [("fields", Value::Null), ("settings", json!({}))] {
+                    schema.insert(key.into(), whole.remove(key).unwrap_or(default));
+                }
+                schema.insert("hooks".into(), whole.remove("hooks").unwrap_or(json!({})));
+            }
+            fields => {
+                schema.insert("name".into(), json!(format!("Stand-in schema {id}")));
+                schema.insert("fields".into(), fields);
+                schema.insert("settings".into(), json!({}));
+                schema.insert("hooks".into(), json!({}));
+            }
+        }
+        schemas::store(&mut self.inner.lock(), id, schema);
     }
 
     /// Every request received so far, in the order their answers were made.
