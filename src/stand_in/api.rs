@@ -235,7 +235,10 @@ mod tests {
     #[test]
     fn routes() {
         assert_eq!(Route::parse("headless/imports/"), Some(Route::Imports));
-        assert_eq!(Route::parse("headless/imports/x/"), Some(Route::Import("x")));
+        assert_eq!(
+            Route::parse("headless/imports/x/"),
+            Some(Route::Import("x"))
+        );
         assert_eq!(
             Route::parse("headless/imports/x/url/"),
             Some(Route::ImportUrl("x"))

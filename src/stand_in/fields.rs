@@ -164,7 +164,9 @@ pub(crate) fn hooks_errors(hooks: &Value) -> Option<Vec<String>> {
     for key in ["rowHooks", "bulkRowHooks", "rowDeleteHooks"] {
         if let Some(value) = hooks.get(key).filter(|v| !v.is_null()) {
             if !strings(value) {
-                errors.push(format!("\"{key}\" must be a list of JavaScript source strings."));
+                errors.push(format!(
+                    "\"{key}\" must be a list of JavaScript source strings."
+                ));
             }
         }
     }

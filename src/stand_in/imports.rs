@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::fields::{hooks_errors, parse_fields, Field};
 use super::http::{
-    bad_request, detail, dict_errors, field_error, given, json, no_content, not_found,
-    parse_json, python_type, read_limited, request_api_base, string_errors,
+    bad_request, detail, dict_errors, field_error, given, json, no_content, not_found, parse_json,
+    python_type, read_limited, request_api_base, string_errors,
 };
 use super::process::{self, Input, Job};
 use super::state::{Import, Source, Status};
@@ -474,4 +474,3 @@ pub(crate) fn list(inner: &Arc<Inner>, headers: &HeaderMap, query: Option<&str>)
         json!({ "count": count, "next": next, "previous": previous, "results": results }),
     )
 }
-

@@ -113,11 +113,7 @@ pub(crate) fn list(inner: &Arc<Inner>) -> Response {
 }
 
 /// `POST /schemas/`
-pub(crate) async fn create(
-    inner: &Arc<Inner>,
-    headers: &HeaderMap,
-    body: Body,
-) -> (Response, u64) {
+pub(crate) async fn create(inner: &Arc<Inner>, headers: &HeaderMap, body: Body) -> (Response, u64) {
     let (body, len) = match read_object(headers, body).await {
         Ok(read) => read,
         Err(refused) => return refused,

@@ -14,8 +14,8 @@ use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use super::http::{
-    bad_request, given, json, no_content, not_found, not_served, python_type,
-    read_object, string_errors,
+    bad_request, given, json, no_content, not_found, not_served, python_type, read_object,
+    string_errors,
 };
 use super::state::{Connector, Credential, State};
 use super::Inner;
@@ -100,7 +100,9 @@ fn validate_credentials(
         }
         Some(Value::String(t)) if t == "PASSWORD" || t == "KEY" => {}
         Some(other) => {
-            let shown = other.as_str().map_or_else(|| other.to_string(), str::to_owned);
+            let shown = other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_owned);
             errors.insert(
                 "auth_type".into(),
                 json!([format!("\"{shown}\" is not a valid choice.")]),
@@ -140,8 +142,8 @@ fn validate_credentials(
                 json!({"detail": "Must supply private key for key auth"}),
             ));
         };
-        let openssh = key.trim_start().starts_with("-----BEGIN ")
-            && key.contains("PRIVATE KEY-----");
+        let openssh =
+            key.trim_start().starts_with("-----BEGIN ") && key.contains("PRIVATE KEY-----");
         if !openssh {
             return Err(bad_request(
                 json!({"detail": "Private key must be in OpenSSH format"}),
@@ -292,11 +294,13 @@ async fn ssh_banner(host: &str, port: u16) -> Result<(), String> {
 pub(crate) async fn test_connection(inner: &Arc<Inner>, id: &str) -> Response {
     let target = {
         let state = inner.lock();
-        parse_id(id).and_then(|id| state.credentials.get(&id)).map(|c| {
-            let host = c.body.get("hostname").and_then(Value::as_str);
-            let port = c.body.get("port").and_then(Value::as_u64);
-            (host.unwrap_or_default().to_owned(), port.unwrap_or(22))
-        })
+        parse_id(id)
+            .and_then(|id| state.credentials.get(&id))
+            .map(|c| {
+                let host = c.body.get("hostname").and_then(Value::as_str);
+                let port = c.body.get("port").and_then(Value::as_u64);
+                (host.unwrap_or_default().to_owned(), port.unwrap_or(22))
+            })
     };
     let Some((host, port)) = target else {
         return not_found();
@@ -319,9 +323,9 @@ fn reference_error(value: Option<&Value>, exists: impl Fn(&str) -> bool) -> Opti
     match value {
         None => Some(required()),
         Some(Value::String(id)) if exists(id) => None,
-        Some(Value::String(id)) if Uuid::parse_str(id).is_err() => {
-            Some(json!([format!("\u{201c}{id}\u{201d} is not a valid UUID.")]))
-        }
+        Some(Value::String(id)) if Uuid::parse_str(id).is_err() => Some(json!([format!(
+            "\u{201c}{id}\u{201d} is not a valid UUID."
+        )])),
         Some(Value::String(id)) => Some(json!([format!(
             "Invalid pk \"{id}\" - object does not exist."
         )])),

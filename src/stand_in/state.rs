@@ -232,7 +232,10 @@ impl Import {
         let mut m = Map::new();
         m.insert("id".into(), Value::String(self.id.to_string()));
         if let Some(identifier) = &self.import_identifier {
-            m.insert("import_identifier".into(), Value::String(identifier.clone()));
+            m.insert(
+                "import_identifier".into(),
+                Value::String(identifier.clone()),
+            );
         }
         if let Source::File {
             original_filename, ..

@@ -76,8 +76,7 @@ pub(crate) fn metadata(inner: &Arc<Inner>, id: &str) -> Response {
         let mut body = import.upload();
         let uploaded = matches!(&import.source, Source::File { file: Some(_), .. });
         if uploaded {
-            let (url, presigned) =
-                s3::presign(inner, "GET", &format!("/s3/raw/{}", import.id));
+            let (url, presigned) = s3::presign(inner, "GET", &format!("/s3/raw/{}", import.id));
             import.raw_urls.push(presigned);
             if let Some(Value::Object(raw)) = body.get_mut("raw_upload") {
                 raw.insert("download_url".into(), Value::String(url));
@@ -107,7 +106,8 @@ pub(crate) fn url(inner: &Arc<Inner>, id: &str) -> Response {
         if import.status != Status::Successful || import.results.is_none() {
             return detail(StatusCode::NOT_FOUND, "This upload has no data: it failed.");
         }
-        let (url, presigned) = s3::presign(inner, "GET", &format!("/s3/results/{}.json", import.id));
+        let (url, presigned) =
+            s3::presign(inner, "GET", &format!("/s3/results/{}.json", import.id));
         import.result_urls.push(presigned);
         json(StatusCode::OK, json!({ "presigned_url": url }))
     });
