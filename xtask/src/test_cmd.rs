@@ -6,7 +6,8 @@ use std::path::Path;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Do not install or start Prism; the tests that need it see no `DROMO_PRISM_URL`.
+    /// Do not install or start Prism; the tests that need it see no `DROMO_PRISM_URL` nor
+    /// `DROMO_PRISM_BIN`.
     #[arg(long)]
     pub no_prism: bool,
     /// Skip the packaged-crate check.
@@ -47,11 +48,14 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
         let _prism = if args.no_prism {
             eprintln!("\n==> Prism skipped (--no-prism)");
             tests.env_remove("DROMO_PRISM_URL");
+            tests.env_remove("DROMO_PRISM_BIN");
             None
         } else {
             let bin = prism::ensure_installed(repo)?;
             let prism = prism::start(repo, &bin, &repo.join(update_spec::SPEC_PATH))?;
             tests.env("DROMO_PRISM_URL", &prism.url);
+            // tests/fidelity.rs starts its own Prism, as a validating proxy.
+            tests.env("DROMO_PRISM_BIN", &bin);
             Some(prism)
         };
         util::run_step("tests (all targets and doctests)", &mut tests)?;
