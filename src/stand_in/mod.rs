@@ -1,24 +1,41 @@
 //! A local stand-in of Dromo's backend API, for tests and offline development.
 //!
-//! [`StandIn`] runs an HTTP server on `127.0.0.1` (a free port) that answers the headless import
-//! operations the way Dromo documents them, including the presigned S3 URLs for the upload and
-//! for the results, which it serves itself:
+//! [`StandIn`] runs an HTTP server on `127.0.0.1` (a free port) that answers every operation of
+//! Dromo's spec (`openapi.json`, 25 operations under `/api/v1`) the way Dromo documents them,
+//! including the presigned S3 URLs for the upload and for the results, which it serves itself.
+//! Every API request needs the key first: without it, or with a wrong one, the answer is 401
+//! whatever the path.
 //!
 //! | Request | Answer |
 //! | --- | --- |
-//! | `POST /api/v1/headless/imports/` | 201, `AWAITING_UPLOAD` (file) or `PENDING` (`initial_data`) |
+//! | `POST /headless/imports/` | 201, `AWAITING_UPLOAD` (file) or `PENDING` (`initial_data`); 404 for an unknown `schema_id` |
 //! | `PUT` the `upload` URL | 200 with an `ETag`; the import becomes `PENDING` |
-//! | `GET /api/v1/headless/imports/{id}/` | the import; each poll moves it `PENDING → RUNNING → outcome` |
-//! | `GET /api/v1/headless/imports/{id}/url/` | `{"presigned_url": ...}` once `SUCCESSFUL` |
+//! | `GET /headless/imports/{id}/` | the import; each poll moves it `PENDING → RUNNING → outcome` |
+//! | `GET /headless/imports/{id}/url/` | `{"presigned_url": ...}` once `SUCCESSFUL` (400 before) |
 //! | `GET` the `presigned_url` | the cleaned rows: a JSON array of objects keyed by field key |
-//! | `DELETE /api/v1/headless/imports/{id}/` | 204 |
-//! | `GET /api/v1/headless/imports/?offset&limit` | a DRF page `{count, next, previous, results}` |
+//! | `DELETE /headless/imports/{id}/` | 204 |
+//! | `GET /headless/imports/?offset&limit` | a DRF page `{count, next, previous, results}`, links on the host the client used |
 //! | `GET` the `review_url` | a placeholder page; [`StandIn::complete_review`] plays the person |
+//! | `GET`, `POST /schemas/`; `GET`, `PUT`, `DELETE /schemas/{id}/` | saved schemas (a bare array for the list); names unique (400) |
+//! | `GET /uploads/?start&end` | completed imports (`SUCCESSFUL`, `FAILED`), newest first: `{start, end, total_num_uploads, data}` |
+//! | `GET /upload/{id}/metadata/` | the upload, with `raw_upload.download_url` for the uploaded file |
+//! | `GET /upload/{id}/url/`, `POST /upload/{id}/delete/` | the data's presigned URL; a permanent delete (200) |
+//! | `GET`, `POST /headless/sftp/credentials/`, `GET`, `PUT`, `DELETE .../{id}/` | SFTP credentials; secrets never answered |
+//! | `POST .../credentials/{id}/test_connection/` | `{success, error}`: does the server answer SSH (on this machine only; 501 for others) |
+//! | `GET`, `POST /headless/sftp/connectors/`, `GET`, `PUT`, `DELETE .../{id}/` | connectors, with Dromo's schedule rules (400 `{"schedule": [...]}`) |
+//!
+//! Paths above are under `/api/v1`. An upload's id is its headless import's id. Saved schemas
+//! named by `schema_id` in a create give the import their fields; [`StandIn::add_schema`]
+//! registers one without a request. The stand-in accepts every field form Dromo's docs present
+//! (no `type` means `string`, `[type, options]`, number presets, unknown keys) and refuses what
+//! cannot be a field definition. What it cannot imitate honestly (reaching an SFTP server on
+//! another machine) answers 501 with a body saying so, never a 404 that reads as data.
 //!
 //! Its errors have Dromo's shapes: DRF JSON (`{"detail": ...}` or field maps) on the API, S3 XML
 //! on the presigned URLs. The API wants the key of [`StandIn::api_key`] in the
 //! `X-Dromo-License-Key` header; the S3 URLs want none (and record whatever they get, so a test
 //! can check that a client never sends its key to S3, see [`StandIn::requests`]).
+//! [`StandInBuilder::bandwidth`] paces the S3 URLs to a byte rate, as over a slow link.
 //!
 //! Uploads stream to a temporary file and results stream from one, so memory stays flat whatever
 //! the size of the file. The stand-in parses CSV and TSV files: each header is matched to a field
