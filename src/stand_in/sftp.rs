@@ -340,10 +340,10 @@ fn reference_error(value: Option<&Value>, exists: impl Fn(&str) -> bool) -> Opti
 fn is_time_utc(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 5
-        && match (b[0], b[1]) {
-            (b'0'..=b'1', b'0'..=b'9') | (b'2', b'0'..=b'3') => true,
-            _ => false,
-        }
+        && matches!(
+            (b[0], b[1]),
+            (b'0'..=b'1', b'0'..=b'9') | (b'2', b'0'..=b'3')
+        )
         && b[2] == b':'
         && (b'0'..=b'5').contains(&b[3])
         && b[4].is_ascii_digit()
