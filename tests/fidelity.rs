@@ -304,6 +304,17 @@ fn fake_ssh_server() -> u16 {
     port
 }
 
+/// A runtime that may be dropped inside the test's async context (a plain drop would panic).
+struct RealTime(Option<tokio::runtime::Runtime>);
+
+impl Drop for RealTime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// What the test saw of one call.
 struct Answer {
     upstream_status: u16,
@@ -515,12 +526,27 @@ const UNKNOWN: &str = "0b8a3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 #[tokio::test(start_paused = true)]
 async fn every_operation_and_the_workflow_fit_the_spec() {
     let Some(bin) = prism_bin() else { return };
-    let server = StandIn::builder()
-        .polls_per_step(0)
-        .rate_limit_first_polls(1, 0)
-        .start()
-        .await
-        .unwrap();
+    // The stand-in runs on a runtime of its own with the real clock (its SFTP connection test
+    // has timeouts), the test on a paused one (the client's 5 s polling floor costs nothing).
+    let (stand_in_runtime, server) = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime
+            .block_on(
+                StandIn::builder()
+                    .polls_per_step(0)
+                    .rate_limit_first_polls(1, 0)
+                    .start(),
+            )
+            .unwrap();
+        (RealTime(Some(runtime)), server)
+    })
+    .join()
+    .unwrap();
+    let _stand_in_runtime = stand_in_runtime;
     let proxy = Proxy::start(&bin, &server.base_url());
     let mut run = Run {
         server: &server,
