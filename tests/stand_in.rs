@@ -129,7 +129,7 @@ async fn text(response: Response) -> String {
 }
 
 #[tokio::test]
-async fn missing_key_is_401_and_wrong_key_403() {
+async fn missing_and_wrong_keys_are_401_before_anything_else() {
     let api = Api::default().await;
     let missing = api
         .http
@@ -151,11 +151,21 @@ async fn missing_key_is_401_and_wrong_key_403() {
         .send()
         .await
         .unwrap();
-    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         wrong.json::<Value>().await.unwrap(),
         json!({"detail": "Invalid license key."})
     );
+    // The key is checked before the path or the id: no 404 tells anything without it.
+    for path in [
+        "/schemas/66d6300d-1414-4655-83b4-8c80fc527315/",
+        "/upload/66d6300d-1414-4655-83b4-8c80fc527315/metadata/",
+        "/headless/sftp/connectors/",
+        "/no/such/path/",
+    ] {
+        let response = api.http.get(api.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
 
     let custom = Api::start(StandIn::builder().api_key("k-123").start().await.unwrap()).await;
     assert_eq!(custom.server.api_key(), "k-123");
@@ -170,7 +180,7 @@ async fn missing_key_is_401_and_wrong_key_403() {
         .send()
         .await
         .unwrap();
-    assert_eq!(old.status(), StatusCode::FORBIDDEN);
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -860,4 +870,571 @@ async fn shutdown_stops_the_server() {
         .send()
         .await;
     assert!(after.is_err(), "still answering after shutdown");
+}
+
+/// Sends `method` to the API with the key and a JSON body.
+async fn send(api: &Api, method: reqwest::Method, path: &str, body: Option<&Value>) -> Response {
+    let mut request = api
+        .http
+        .request(method, api.url(path))
+        .header(KEY_HEADER, api.server.api_key());
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.expect("answered")
+}
+
+#[tokio::test]
+async fn pagination_links_follow_the_host_the_client_used() {
+    let api = Api::default().await;
+    for _ in 0..2 {
+        api.create(&file_import()).await;
+    }
+    let page: Value = api
+        .http
+        .get(api.url("/headless/imports/?limit=1"))
+        .header(KEY_HEADER, api.server.api_key())
+        .header("host", "imports.example.test:8443")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["next"],
+        "http://imports.example.test:8443/api/v1/headless/imports/?limit=1&offset=1"
+    );
+    let forwarded: Value = api
+        .http
+        .get(api.url("/headless/imports/?limit=1&offset=1"))
+        .header(KEY_HEADER, api.server.api_key())
+        .header("x-forwarded-host", "proxy.example.test")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        forwarded["previous"],
+        "https://proxy.example.test/api/v1/headless/imports/?limit=1"
+    );
+}
+
+#[tokio::test]
+async fn saved_schemas_crud_unique_names_and_create_by_id() {
+    let api = Api::default().await;
+    let registered = "94187d21-9820-420f-b08c-a80cbbf52604";
+    api.server.add_schema(registered, fields());
+    let got: Value = api
+        .get(&format!("/schemas/{registered}/"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["id"], registered);
+    assert_eq!(got["fields"], fields());
+    assert_eq!(got["settings"], json!({}));
+
+    let body = json!({
+        "name": "people",
+        "fields": [{"key": "full_name", "label": "Full Name", "type": "string"}],
+        "settings": {"importIdentifier": "people-import"},
+    });
+    let created = api.post_json("/schemas/", &body).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let id = str_field(&created, "id").to_owned();
+    assert_eq!(created["name"], "people");
+
+    let duplicate = api.post_json("/schemas/", &body).await;
+    assert_eq!(duplicate.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        duplicate.json::<Value>().await.unwrap(),
+        json!({"name": ["import schema with this name already exists."]})
+    );
+    let missing = api.post_json("/schemas/", &json!({"name": "x"})).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let missing: Value = missing.json().await.unwrap();
+    assert_eq!(missing["fields"], json!(["This field is required."]));
+    assert_eq!(missing["settings"], json!(["This field is required."]));
+
+    let list: Value = api.get("/schemas/").await.json().await.unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+
+    // A create naming the schema by id uses its fields (and its import identifier).
+    let import = api
+        .create(&json!({
+            "schema_id": id,
+            "initial_data": [["Ada Lovelace"]],
+            "import_metadata": {"user": {"id": "u-7"}},
+        }))
+        .await;
+    let import_id = str_field(&import, "id").to_owned();
+    assert_eq!(import["schema_id"], id.as_str());
+    api.poll_to_end(&import_id).await;
+    assert_eq!(
+        api.result_rows(&import_id).await,
+        json!([{"full_name": "Ada Lovelace"}])
+    );
+    let upload: Value = api
+        .get(&format!("/upload/{import_id}/metadata/"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(upload["import_identifier"], "people-import");
+    assert_eq!(upload["user"], json!({"id": "u-7"}));
+    assert_eq!(upload["field_order"], json!(["full_name"]));
+
+    let mut renamed = body.clone();
+    renamed["name"] = json!("people v2");
+    let updated = send(
+        &api,
+        reqwest::Method::PUT,
+        &format!("/schemas/{id}/"),
+        Some(&renamed),
+    )
+    .await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    assert_eq!(updated.json::<Value>().await.unwrap()["name"], "people v2");
+    // Its own name is not taken by itself.
+    let same = send(
+        &api,
+        reqwest::Method::PUT,
+        &format!("/schemas/{id}/"),
+        Some(&renamed),
+    )
+    .await;
+    assert_eq!(same.status(), StatusCode::OK);
+
+    let deleted = send(
+        &api,
+        reqwest::Method::DELETE,
+        &format!("/schemas/{id}/"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get(&format!("/schemas/{id}/")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn every_documented_field_form_is_accepted() {
+    let api = Api::default().await;
+    let documented = json!({
+        "fields": [
+            {"key": "no_type", "label": "No Type"},
+            {"key": "tags", "label": "Tags", "type": "multi-select",
+             "selectOptions": [{"label": "A", "value": "a"}]},
+            {"key": "tags2", "label": "Tags 2", "type": ["multi-select", {"delimiter": ";"}],
+             "selectOptions": [{"label": "B", "value": "b"}]},
+            {"key": "price", "label": "Price", "type": ["number", "usd"]},
+            {"key": "ratio", "label": "Ratio",
+             "type": ["number", {"preset": "percent", "outputFormat": "0.00", "min": 0, "max": 1, "round": 2}]},
+            {"key": "plan", "label": "Plan", "type": ["select", {"exactMatchOnly": true}],
+             "selectOptions": [{"label": "Pro", "value": "pro", "exactMatchOnly": true,
+                                "alternateMatches": ["professional"]}]},
+            {"key": "when", "label": "When", "type": ["date", {"outputFormat": "YYYY-MM-DD"}],
+             "somethingDromoAddsLater": {"x": 1}},
+        ],
+        "hooks": {
+            "stepHooks": [{"type": "REVIEW_STEP_PRE_SUBMIT", "callback": "async (uploader) => {}"}],
+            "rowHooks": ["(record) => record"],
+            "futureHooks": [],
+        },
+        "settings": {"developmentMode": true, "someNewSetting": "tolerated"},
+        "initial_data": [{"no_type": "x", "price": 3}],
+        "unknownTopLevelKey": true,
+    });
+    let import = api.create(&documented).await;
+    let id = str_field(&import, "id").to_owned();
+    let (_, done) = api.poll_to_end(&id).await;
+    assert_eq!(done["status"], "SUCCESSFUL");
+    let schema = api
+        .post_json(
+            "/schemas/",
+            &json!({"name": "documented", "fields": documented["fields"], "settings": {},
+                    "hooks": documented["hooks"]}),
+        )
+        .await;
+    assert_eq!(schema.status(), StatusCode::CREATED);
+
+    // What cannot be a field definition is refused, so the acceptance above means something.
+    for (field, hooks) in [
+        (
+            json!({"key": "a", "label": "A", "type": "strnig"}),
+            json!({}),
+        ),
+        (
+            json!({"key": "a", "label": "A", "type": ["email", "usd"]}),
+            json!({}),
+        ),
+        (
+            json!({"key": "a", "label": "A"}),
+            json!({"stepHooks": [{"type": "UPLOAD_STEP"}]}),
+        ),
+    ] {
+        let response = api
+            .post_json(
+                "/headless/imports/",
+                &json!({"fields": [field], "hooks": hooks, "original_filename": "a.csv"}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{field} {hooks}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn uploads_list_metadata_url_and_delete() {
+    let api = Api::default().await;
+    let mut ids = Vec::new();
+    for name in ["one", "two", "three"] {
+        let created = api
+            .create(&json!({"fields": fields(), "initial_data": [{"first_name": name}]}))
+            .await;
+        let id = str_field(&created, "id").to_owned();
+        api.poll_to_end(&id).await;
+        ids.push(id);
+    }
+    // Not complete yet: not an upload.
+    let waiting = api.create(&file_import()).await;
+    let waiting_id = str_field(&waiting, "id");
+
+    let page: Value = api
+        .get("/uploads/?start=1&end=3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["start"], 1);
+    assert_eq!(page["end"], 3);
+    assert_eq!(page["total_num_uploads"], 3);
+    let data = page["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["id"], ids[1].as_str());
+    assert_eq!(data[0]["upload_status"], "PROCESSED");
+    assert_eq!(data[0]["total_num_rows"], 1);
+    let all: Value = api.get("/uploads/").await.json().await.unwrap();
+    assert_eq!(all["end"], 10_000);
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        api.get("/uploads/?start=abc").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.get(&format!("/upload/{waiting_id}/metadata/"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let url: Value = api
+        .get(&format!("/upload/{}/url/", ids[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows: Value = api
+        .http
+        .get(url["presigned_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows, json!([{"first_name": "one", "email": ""}]));
+
+    let deleted = send(
+        &api,
+        reqwest::Method::POST,
+        &format!("/upload/{}/delete/", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let again = send(
+        &api,
+        reqwest::Method::POST,
+        &format!("/upload/{}/delete/", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let page: Value = api.get("/uploads/").await.json().await.unwrap();
+    assert_eq!(page["total_num_uploads"], 2);
+    let wrong_method = api.get(&format!("/upload/{}/delete/", ids[1])).await;
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn sftp_credentials_keep_secrets_and_test_connections_locally() {
+    let api = Api::default().await;
+    let path = "/headless/sftp/credentials/";
+    let refused = api
+        .post_json(
+            path,
+            &json!({"hostname": "h", "port": 22, "user": "u", "auth_type": "KEY"}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        json!({"detail": "Must supply private key for key auth"})
+    );
+    let fields = api
+        .post_json(path, &json!({"port": 70000, "auth_type": "TOKEN"}))
+        .await;
+    let fields: Value = fields.json().await.unwrap();
+    assert_eq!(fields["hostname"], json!(["This field is required."]));
+    assert_eq!(
+        fields["port"],
+        json!(["Ensure this value is less than or equal to 65535."])
+    );
+    assert_eq!(
+        fields["auth_type"],
+        json!(["\"TOKEN\" is not a valid choice."])
+    );
+
+    let created = api
+        .post_json(
+            path,
+            &json!({"hostname": "sftp.example.com", "port": 22, "user": "u",
+                    "auth_type": "PASSWORD", "password": "hunter2"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let answer = text(created).await;
+    assert!(!answer.contains("hunter2"), "{answer}");
+    let created: Value = serde_json::from_str(&answer).unwrap();
+    let id = str_field(&created, "id").to_owned();
+    let list: Value = api.get(path).await.json().await.unwrap();
+    assert_eq!(list["count"], 1);
+    assert_eq!(list["next"], Value::Null);
+    assert!(!list.to_string().contains("hunter2"));
+
+    // A server on another machine is never contacted: 501, saying so.
+    let remote = api
+        .post_json(&format!("{path}{id}/test_connection/"), &json!({}))
+        .await;
+    assert_eq!(remote.status(), StatusCode::NOT_IMPLEMENTED);
+    assert!(text(remote).await.contains("does not serve"));
+
+    // A local server that speaks SSH passes; a closed port fails with the reason.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ssh_port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"SSH-2.0-Test\r\n");
+        }
+    });
+    let update = |port: u16| json!({"hostname": "127.0.0.1", "port": port, "user": "u", "auth_type": "PASSWORD"});
+    let kept = send(
+        &api,
+        reqwest::Method::PUT,
+        &format!("{path}{id}/"),
+        Some(&update(ssh_port)),
+    )
+    .await;
+    assert_eq!(
+        kept.status(),
+        StatusCode::OK,
+        "an update keeps the stored password"
+    );
+    let ok: Value = api
+        .post_json(&format!("{path}{id}/test_connection/"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok, json!({"success": true}));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    send(
+        &api,
+        reqwest::Method::PUT,
+        &format!("{path}{id}/"),
+        Some(&update(closed)),
+    )
+    .await;
+    let failed: Value = api
+        .post_json(&format!("{path}{id}/test_connection/"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["success"], false);
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("Could not connect"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn sftp_connectors_follow_the_schedule_rules() {
+    let api = Api::default().await;
+    let schema = "94187d21-9820-420f-b08c-a80cbbf52604";
+    api.server.add_schema(schema, fields());
+    let credential: Value = api
+        .post_json(
+            "/headless/sftp/credentials/",
+            &json!({"hostname": "h", "port": 22, "user": "u", "auth_type": "KEY",
+                    "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let credentials = str_field(&credential, "id").to_owned();
+    let connector = |schedule: Value| json!({"credentials": credentials, "schema": schema, "schedule": schedule, "directory": "/in"});
+    let path = "/headless/sftp/connectors/";
+    for (schedule, message) in [
+        (
+            json!({"type": "every_n_minutes", "minutes": 4}),
+            "minutes must be 5 or greater",
+        ),
+        (
+            json!({"type": "daily_at_time", "time_utc": "24:00"}),
+            "time_utc must be HH:MM (24-hour, UTC)",
+        ),
+        (
+            json!({"type": "daily_at_time", "time_utc": "9:00"}),
+            "time_utc must be HH:MM (24-hour, UTC)",
+        ),
+        (
+            json!({"type": "hourly"}),
+            "type must be \"every_n_minutes\" or \"daily_at_time\"",
+        ),
+    ] {
+        let response = api.post_json(path, &connector(schedule.clone())).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{schedule}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"schedule": [message]})
+        );
+    }
+    let created = api
+        .post_json(
+            path,
+            &connector(json!({"type": "every_n_minutes", "minutes": 5})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["file_regex"], Value::Null);
+    let id = str_field(&created, "id").to_owned();
+    let daily = connector(json!({"type": "daily_at_time", "time_utc": "23:59"}));
+    let updated = send(
+        &api,
+        reqwest::Method::PUT,
+        &format!("{path}{id}/"),
+        Some(&daily),
+    )
+    .await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    let got: Value = api.get(&format!("{path}{id}/")).await.json().await.unwrap();
+    assert_eq!(
+        got["schedule"],
+        json!({"type": "daily_at_time", "time_utc": "23:59"})
+    );
+
+    let mut dangling = daily.clone();
+    dangling["schema"] = json!("0b8a3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d");
+    let refused = api.post_json(path, &dangling).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.json::<Value>().await.unwrap()["schema"][0]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
+
+    let deleted = send(&api, reqwest::Method::DELETE, &format!("{path}{id}/"), None).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let list: Value = api.get(path).await.json().await.unwrap();
+    assert_eq!(list["count"], 0);
+}
+
+#[tokio::test]
+async fn bandwidth_paces_uploads_and_downloads() {
+    // 1000 bytes a second: a 500-byte upload takes at least 0.5 s, and so does the download of
+    // the rows it gives (more than 500 bytes of JSON).
+    let api = Api::start(StandIn::builder().bandwidth(1_000).start().await.unwrap()).await;
+    let mut csv = String::from("First Name,Email\n");
+    while csv.len() < 500 {
+        csv.push_str("Ada,ada@example.com\n");
+    }
+    let csv = &csv[..csv.rfind('\n').unwrap() + 1];
+    let created = api.create(&file_import()).await;
+    let id = str_field(&created, "id").to_owned();
+    let started = std::time::Instant::now();
+    let response = api
+        .http
+        .put(str_field(&created, "upload"))
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let upload_time = started.elapsed();
+    assert_eq!(response.status(), StatusCode::OK);
+    let minimum = Duration::from_secs_f64(csv.len() as f64 / 1_000.0);
+    assert!(
+        upload_time >= minimum,
+        "{} bytes in {upload_time:?}",
+        csv.len()
+    );
+
+    api.poll_to_end(&id).await;
+    let url: Value = api
+        .get(&format!("/headless/imports/{id}/url/"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let body = api
+        .http
+        .get(url["presigned_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let download_time = started.elapsed();
+    assert!(body.len() >= 500, "{}", body.len());
+    let minimum = Duration::from_secs_f64(body.len() as f64 / 1_000.0);
+    assert!(
+        download_time >= minimum,
+        "{} bytes in {download_time:?}",
+        body.len()
+    );
+    assert!(
+        download_time < minimum * 3,
+        "{} bytes in {download_time:?}",
+        body.len()
+    );
+
+    // Without the option nothing is paced.
+    let fast = Api::default().await;
+    let created = fast.create(&file_import()).await;
+    let started = std::time::Instant::now();
+    fast.put(str_field(&created, "upload"), b"First Name\nAda\n")
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(400));
 }

@@ -1,24 +1,41 @@
 //! A local stand-in of Dromo's backend API, for tests and offline development.
 //!
-//! [`StandIn`] runs an HTTP server on `127.0.0.1` (a free port) that answers the headless import
-//! operations the way Dromo documents them, including the presigned S3 URLs for the upload and
-//! for the results, which it serves itself:
+//! [`StandIn`] runs an HTTP server on `127.0.0.1` (a free port) that answers every operation of
+//! Dromo's spec (`openapi.json`, 25 operations under `/api/v1`) the way Dromo documents them,
+//! including the presigned S3 URLs for the upload and for the results, which it serves itself.
+//! Every API request needs the key first: without it, or with a wrong one, the answer is 401
+//! whatever the path.
 //!
 //! | Request | Answer |
 //! | --- | --- |
-//! | `POST /api/v1/headless/imports/` | 201, `AWAITING_UPLOAD` (file) or `PENDING` (`initial_data`) |
+//! | `POST /headless/imports/` | 201, `AWAITING_UPLOAD` (file) or `PENDING` (`initial_data`); 404 for an unknown `schema_id` |
 //! | `PUT` the `upload` URL | 200 with an `ETag`; the import becomes `PENDING` |
-//! | `GET /api/v1/headless/imports/{id}/` | the import; each poll moves it `PENDING → RUNNING → outcome` |
-//! | `GET /api/v1/headless/imports/{id}/url/` | `{"presigned_url": ...}` once `SUCCESSFUL` |
+//! | `GET /headless/imports/{id}/` | the import; each poll moves it `PENDING → RUNNING → outcome` |
+//! | `GET /headless/imports/{id}/url/` | `{"presigned_url": ...}` once `SUCCESSFUL` (400 before) |
 //! | `GET` the `presigned_url` | the cleaned rows: a JSON array of objects keyed by field key |
-//! | `DELETE /api/v1/headless/imports/{id}/` | 204 |
-//! | `GET /api/v1/headless/imports/?offset&limit` | a DRF page `{count, next, previous, results}` |
+//! | `DELETE /headless/imports/{id}/` | 204 |
+//! | `GET /headless/imports/?offset&limit` | a DRF page `{count, next, previous, results}`, links on the host the client used |
 //! | `GET` the `review_url` | a placeholder page; [`StandIn::complete_review`] plays the person |
+//! | `GET`, `POST /schemas/`; `GET`, `PUT`, `DELETE /schemas/{id}/` | saved schemas (a bare array for the list); names unique (400) |
+//! | `GET /uploads/?start&end` | completed imports (`SUCCESSFUL`, `FAILED`), newest first: `{start, end, total_num_uploads, data}` |
+//! | `GET /upload/{id}/metadata/` | the upload, with `raw_upload.download_url` for the uploaded file |
+//! | `GET /upload/{id}/url/`, `POST /upload/{id}/delete/` | the data's presigned URL; a permanent delete (200) |
+//! | `GET`, `POST /headless/sftp/credentials/`, `GET`, `PUT`, `DELETE .../{id}/` | SFTP credentials; secrets never answered |
+//! | `POST .../credentials/{id}/test_connection/` | `{success, error}`: does the server answer SSH (on this machine only; 501 for others) |
+//! | `GET`, `POST /headless/sftp/connectors/`, `GET`, `PUT`, `DELETE .../{id}/` | connectors, with Dromo's schedule rules (400 `{"schedule": [...]}`) |
+//!
+//! Paths above are under `/api/v1`. An upload's id is its headless import's id. Saved schemas
+//! named by `schema_id` in a create give the import their fields; [`StandIn::add_schema`]
+//! registers one without a request. The stand-in accepts every field form Dromo's docs present
+//! (no `type` means `string`, `[type, options]`, number presets, unknown keys) and refuses what
+//! cannot be a field definition. What it cannot imitate honestly (reaching an SFTP server on
+//! another machine) answers 501 with a body saying so, never a 404 that reads as data.
 //!
 //! Its errors have Dromo's shapes: DRF JSON (`{"detail": ...}` or field maps) on the API, S3 XML
 //! on the presigned URLs. The API wants the key of [`StandIn::api_key`] in the
 //! `X-Dromo-License-Key` header; the S3 URLs want none (and record whatever they get, so a test
 //! can check that a client never sends its key to S3, see [`StandIn::requests`]).
+//! [`StandInBuilder::bandwidth`] paces the S3 URLs to a byte rate, as over a slow link.
 //!
 //! Uploads stream to a temporary file and results stream from one, so memory stays flat whatever
 //! the size of the file. The stand-in parses CSV and TSV files: each header is matched to a field
@@ -54,10 +71,18 @@
 //! ```
 
 mod api;
+mod fields;
+mod http;
+mod imports;
 mod process;
 mod s3;
+mod schemas;
+mod sftp;
 mod state;
+mod throttle;
+mod uploads;
 
+use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -183,6 +208,8 @@ pub(crate) struct Config {
     pub(crate) url_ttl: Duration,
     pub(crate) throttled_polls: u32,
     pub(crate) retry_after_secs: u64,
+    /// Bytes per second on the presigned URLs, both ways; `None` is as fast as possible.
+    pub(crate) bandwidth: Option<NonZeroU64>,
 }
 
 impl Default for StandInBuilder {
@@ -194,6 +221,7 @@ impl Default for StandInBuilder {
                 url_ttl: DEFAULT_UPLOAD_URL_TTL,
                 throttled_polls: 0,
                 retry_after_secs: 0,
+                bandwidth: None,
             },
             outcome: Outcome::Successful,
         }
@@ -237,6 +265,24 @@ impl StandInBuilder {
     pub fn rate_limit_first_polls(mut self, n: u32, retry_after_secs: u64) -> Self {
         self.config.throttled_polls = n;
         self.config.retry_after_secs = retry_after_secs;
+        self
+    }
+
+    /// Limits the presigned URLs to `bytes_per_sec` bytes a second, both ways: uploads are read
+    /// and downloads (results, uploaded files) written no faster, as over a slow link. `0`
+    /// means no limit (the default).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// // About a 1 Mbit/s link.
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .bandwidth(125_000)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn bandwidth(mut self, bytes_per_sec: u64) -> Self {
+        self.config.bandwidth = NonZeroU64::new(bytes_per_sec);
         self
     }
 
@@ -367,9 +413,12 @@ impl StandIn {
         &self.inner.config.api_key
     }
 
-    /// Saves a schema that imports can name with `schema_id`. `fields` is the schema's fields
-    /// array (or a whole schema object with a `fields` member); an invalid one makes creates that
-    /// use it answer 400. Adding an id again replaces the schema.
+    /// Saves a schema that imports can name with `schema_id` and that `GET /schemas/{id}/`
+    /// answers. `fields` is the schema's fields array, or a whole schema object
+    /// (`{"name", "fields", "settings", "hooks"}`, as `POST /schemas/` takes it). A schema given
+    /// by its fields is named `Stand-in schema {id}`, with empty settings. Nothing is checked
+    /// here (names need not be unique); an invalid fields array makes creates that use it answer
+    /// 400. Adding an id again replaces the schema.
     ///
     /// ```
     /// # #[tokio::main] async fn main() -> std::io::Result<()> {
@@ -381,7 +430,27 @@ impl StandIn {
     /// # Ok(()) }
     /// ```
     pub fn add_schema(&self, id: &str, fields: serde_json::Value) {
-        self.inner.lock().schemas.insert(id.to_owned(), fields);
+        use serde_json::{json, Map, Value};
+        let mut schema = Map::new();
+        match fields {
+            Value::Object(mut whole) => {
+                let name = whole
+                    .remove("name")
+                    .unwrap_or_else(|| json!(format!("Stand-in schema {id}")));
+                schema.insert("name".into(), name);
+                for (key, default) in [("fields", Value::Null), ("settings", json!({}))] {
+                    schema.insert(key.into(), whole.remove(key).unwrap_or(default));
+                }
+                schema.insert("hooks".into(), whole.remove("hooks").unwrap_or(json!({})));
+            }
+            fields => {
+                schema.insert("name".into(), json!(format!("Stand-in schema {id}")));
+                schema.insert("fields".into(), fields);
+                schema.insert("settings".into(), json!({}));
+                schema.insert("hooks".into(), json!({}));
+            }
+        }
+        schemas::store(&mut self.inner.lock(), id, schema);
     }
 
     /// Every request received so far, in the order their answers were made.

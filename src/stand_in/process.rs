@@ -9,7 +9,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tempfile::{NamedTempFile, TempPath};
 
-use super::state::{Field, Results};
+use super::fields::Field;
+use super::state::Results;
 
 /// What to process.
 pub(crate) enum Input {
@@ -73,11 +74,9 @@ impl Output {
     fn finish(mut self) -> std::io::Result<Results> {
         self.writer.write_all(b"]")?;
         self.writer.flush()?;
-        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
-        let len = file.metadata()?.len();
+        self.writer.into_inner().map_err(|e| e.into_error())?;
         Ok(Results {
             file: Arc::new(self.path),
-            len,
             num_rows: self.rows,
         })
     }
@@ -205,7 +204,7 @@ fn read_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stand_in::state::parse_fields;
+    use crate::stand_in::fields::parse_fields;
     use serde_json::json;
 
     fn fields() -> Arc<Vec<Field>> {

@@ -15,6 +15,7 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::state::{Presigned, Source, Status};
+use super::throttle::{self, Pace};
 use super::Inner;
 
 /// S3's largest single PUT: 5 GiB.
@@ -273,12 +274,17 @@ pub(crate) async fn upload(
     let mut stream = body.into_data_stream();
     let mut received: u64 = 0;
     let mut complete = true;
+    let mut pace = inner.config.bandwidth.map(Pace::new);
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(bytes) => {
                 received += bytes.len() as u64;
                 if file.write_all(&bytes).await.is_err() {
                     return (internal_error(), received);
+                }
+                // Reading no faster than the rate: the sender's window fills and it slows down.
+                if let Some(pace) = &mut pace {
+                    pace.wait_for(bytes.len() as u64).await;
                 }
             }
             Err(e) => {
@@ -328,31 +334,52 @@ pub(crate) async fn upload(
     (response, received)
 }
 
-/// `GET /s3/results/{id}.json`: the result file, streamed.
+/// What a download URL serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// `/s3/results/{id}.json`: the import's rows.
+    Results,
+    /// `/s3/raw/{id}`: the file that was uploaded.
+    Raw,
+}
+
+/// `GET /s3/results/{id}.json` or `GET /s3/raw/{id}`: the stored file, streamed (at the
+/// stand-in's bandwidth, if it has one).
 pub(crate) async fn download(
     inner: &Arc<Inner>,
+    stored: Stored,
     key: &str,
     method: &str,
     query: Option<&str>,
 ) -> Response {
     let params = parse_query(query);
-    let Some(id) = key
-        .strip_suffix(".json")
-        .and_then(|id| Uuid::parse_str(id).ok())
-    else {
+    let id = match stored {
+        Stored::Results => key.strip_suffix(".json"),
+        Stored::Raw => Some(key),
+    };
+    let Some(id) = id.and_then(|id| Uuid::parse_str(id).ok()) else {
         return access_denied();
     };
-    let (path, len) = {
+    let path = {
         let state = inner.lock();
         let Some(import) = state.imports.get(&id) else {
             return access_denied();
         };
-        let Some(results) = &import.results else {
+        let (path, issued_urls) = match stored {
+            Stored::Results => (
+                import.results.as_ref().map(|r| r.file.clone()),
+                &import.result_urls,
+            ),
+            Stored::Raw => match &import.source {
+                Source::File { file, .. } => (file.clone(), &import.raw_urls),
+                Source::Data { .. } => (None, &import.raw_urls),
+            },
+        };
+        let Some(path) = path else {
             return access_denied();
         };
         let signature = params.get("X-Amz-Signature");
-        let issued = import
-            .result_urls
+        let issued = issued_urls
             .iter()
             .find(|p| p.params.get("X-Amz-Signature") == signature);
         match issued {
@@ -364,17 +391,25 @@ pub(crate) async fn download(
             None if signature.is_none() => return access_denied(),
             None => return signature_mismatch(),
         }
-        (results.file.clone(), results.len)
+        path
     };
     let file = match tokio::fs::File::open(&**path).await {
         Ok(file) => file,
         Err(_) => return internal_error(),
     };
+    let len = match file.metadata().await {
+        Ok(metadata) => metadata.len(),
+        Err(_) => return internal_error(),
+    };
     // The open file stays readable even if the import is deleted (and its file unlinked) now.
     drop(path);
-    let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file)));
+    let content_type = match stored {
+        Stored::Results => "application/json",
+        Stored::Raw => "application/octet-stream",
+    };
+    let mut response = Response::new(throttle::body(file, inner.config.bandwidth));
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", Uuid::new_v4().simple())) {
         headers.insert(ETAG, etag);

@@ -1,4 +1,5 @@
-//! The stand-in's state: saved schemas, imports and their status machine, recorded requests.
+//! The stand-in's state: saved schemas, imports and their status machine, SFTP credentials and
+//! connectors, recorded requests.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,15 +10,54 @@ use serde_json::{json, Map, Value};
 use tempfile::TempPath;
 use uuid::Uuid;
 
+use super::fields::Field;
 use super::{Outcome, RecordedRequest};
 
 /// Everything behind the stand-in's mutex. Never held across an `.await`.
 pub(crate) struct State {
     pub(crate) outcome: Outcome,
-    pub(crate) schemas: HashMap<String, Value>,
+    pub(crate) schemas: HashMap<String, SavedSchema>,
     pub(crate) imports: HashMap<Uuid, Import>,
+    pub(crate) credentials: HashMap<Uuid, Credential>,
+    pub(crate) connectors: HashMap<Uuid, Connector>,
     pub(crate) requests: Vec<RecordedRequest>,
     next_seq: u64,
+}
+
+/// A saved import schema: the `ImportSchema` body it answers, and its creation order.
+pub(crate) struct SavedSchema {
+    pub(crate) seq: u64,
+    /// `{id, name, fields, settings, hooks}`.
+    pub(crate) body: Map<String, Value>,
+}
+
+impl SavedSchema {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.body.get("name").and_then(Value::as_str)
+    }
+
+    pub(crate) fn fields(&self) -> &Value {
+        self.body.get("fields").unwrap_or(&Value::Null)
+    }
+
+    pub(crate) fn settings(&self) -> Option<&Map<String, Value>> {
+        self.body.get("settings").and_then(Value::as_object)
+    }
+}
+
+/// SFTP credentials: the `SftpCredential` body (no secrets) and the secrets, kept apart so that
+/// no answer can carry them.
+pub(crate) struct Credential {
+    pub(crate) seq: u64,
+    pub(crate) body: Map<String, Value>,
+    pub(crate) password: Option<String>,
+    pub(crate) private_key: Option<String>,
+}
+
+/// An SFTP connector: its `SftpConnector` body.
+pub(crate) struct Connector {
+    pub(crate) seq: u64,
+    pub(crate) body: Map<String, Value>,
 }
 
 impl State {
@@ -26,6 +66,8 @@ impl State {
             outcome,
             schemas: HashMap::new(),
             imports: HashMap::new(),
+            credentials: HashMap::new(),
+            connectors: HashMap::new(),
             requests: Vec::new(),
             next_seq: 0,
         }
@@ -57,89 +99,6 @@ impl Status {
             Status::NeedsReview => "NEEDS_REVIEW",
             Status::Failed => "FAILED",
         }
-    }
-}
-
-/// One field of a schema, as far as the stand-in uses it: for matching headers and keying rows.
-#[derive(Debug, Clone)]
-pub(crate) struct Field {
-    pub(crate) key: String,
-    /// Lowercased key, label and `alternateMatches`: a header equal to one of them (trimmed and
-    /// lowercased) maps to this field.
-    pub(crate) names: Vec<String>,
-}
-
-/// Reads a schema's `fields` array. The error is DRF's list of messages for the `fields` key.
-pub(crate) fn parse_fields(fields: &Value) -> Result<Vec<Field>, Vec<String>> {
-    let Value::Array(items) = fields else {
-        return Err(vec![format!(
-            "Expected a list of items but got type \"{}\".",
-            python_type(fields)
-        )]);
-    };
-    if items.is_empty() {
-        return Err(vec!["This list may not be empty.".to_owned()]);
-    }
-    let mut out: Vec<Field> = Vec::with_capacity(items.len());
-    let mut errors = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let Some(obj) = item.as_object() else {
-            errors.push(format!(
-                "Item {i}: expected a field object but got type \"{}\".",
-                python_type(item)
-            ));
-            continue;
-        };
-        let key = match obj.get("key") {
-            Some(Value::String(key)) if !key.is_empty() => key.clone(),
-            Some(Value::String(_)) => {
-                errors.push(format!("Item {i}: \"key\" may not be blank."));
-                continue;
-            }
-            Some(_) => {
-                errors.push(format!("Item {i}: \"key\" must be a string."));
-                continue;
-            }
-            None => {
-                errors.push(format!("Item {i}: \"key\" is required."));
-                continue;
-            }
-        };
-        if out.iter().any(|f| f.key == key) {
-            errors.push(format!("Item {i}: duplicate key \"{key}\"."));
-            continue;
-        }
-        let mut names = vec![key.trim().to_lowercase()];
-        if let Some(Value::String(label)) = obj.get("label") {
-            names.push(label.trim().to_lowercase());
-        }
-        if let Some(Value::Array(alternates)) = obj.get("alternateMatches") {
-            names.extend(
-                alternates
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|a| a.trim().to_lowercase()),
-            );
-        }
-        out.push(Field { key, names });
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
-}
-
-/// Python's name for the JSON value's type, as DRF's messages show it.
-pub(crate) fn python_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 
@@ -183,7 +142,6 @@ pub(crate) enum Source {
 /// The processed rows of an import.
 pub(crate) struct Results {
     pub(crate) file: Arc<TempPath>,
-    pub(crate) len: u64,
     pub(crate) num_rows: u64,
 }
 
@@ -204,7 +162,15 @@ pub(crate) struct Import {
     pub(crate) modified: DateTime<Utc>,
     pub(crate) results: Option<Results>,
     pub(crate) result_urls: Vec<Presigned>,
+    /// Presigned URLs issued for the uploaded file itself (upload metadata's `download_url`).
+    pub(crate) raw_urls: Vec<Presigned>,
     pub(crate) import_errors: Option<Value>,
+    /// `import_metadata.user` as sent (camelCase keys), if any.
+    pub(crate) user: Option<Value>,
+    /// `settings.importIdentifier` (the import's, else the saved schema's), if any.
+    pub(crate) import_identifier: Option<String>,
+    /// The key the upload's data is stored under.
+    pub(crate) storage_key: Uuid,
 }
 
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
@@ -252,6 +218,61 @@ impl Import {
         }
         m.insert("created_date".into(), timestamp(self.created).into());
         m.insert("modified_date".into(), timestamp(self.modified).into());
+        m
+    }
+
+    /// Whether the import is a completed upload (`/uploads/`): it reached `SUCCESSFUL` or
+    /// `FAILED`. `NEEDS_REVIEW` is not complete until a person submits it.
+    pub(crate) fn is_upload(&self) -> bool {
+        matches!(self.status, Status::Successful | Status::Failed)
+    }
+
+    /// The `Import` shape of `/uploads/` (the upload's id is the headless import's id).
+    pub(crate) fn upload(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.to_string()));
+        if let Some(identifier) = &self.import_identifier {
+            m.insert(
+                "import_identifier".into(),
+                Value::String(identifier.clone()),
+            );
+        }
+        if let Source::File {
+            original_filename, ..
+        } = &self.source
+        {
+            m.insert(
+                "raw_upload".into(),
+                json!({
+                    "filename": original_filename,
+                    "storage_key": format!("{}-{original_filename}", self.storage_key),
+                }),
+            );
+        }
+        if let Some(user) = &self.user {
+            m.insert("user".into(), user.clone());
+        }
+        m.insert("created_date".into(), timestamp(self.created).into());
+        let (upload_status, rows) = match (&self.results, self.status) {
+            (Some(results), Status::Successful) => ("PROCESSED", results.num_rows),
+            (_, Status::Failed) => ("FAILED", 0),
+            _ => ("PROCESSING", 0),
+        };
+        m.insert("upload_status".into(), upload_status.into());
+        m.insert("total_num_rows".into(), rows.into());
+        m.insert("invalid_row_indexes".into(), json!([]));
+        let errors = match &self.import_errors {
+            Some(Value::Array(errors)) => errors.clone(),
+            _ => Vec::new(),
+        };
+        m.insert("errors".into(), Value::Array(errors));
+        m.insert("storage_key".into(), self.storage_key.to_string().into());
+        let order: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|f| Value::String(f.key.clone()))
+            .collect();
+        m.insert("field_order".into(), Value::Array(order));
         m
     }
 

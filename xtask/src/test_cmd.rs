@@ -6,7 +6,8 @@ use std::path::Path;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Do not install or start Prism; the tests that need it see no `DROMO_PRISM_URL`.
+    /// Do not install or start Prism; the tests that need it see no `DROMO_PRISM_URL` nor
+    /// `DROMO_PRISM_BIN`.
     #[arg(long)]
     pub no_prism: bool,
     /// Skip the packaged-crate check.
@@ -48,6 +49,7 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
             eprintln!("\n==> Prism skipped (--no-prism)");
             tests.env_remove("DROMO_PRISM_URL");
             tests.env_remove("DROMO_PRISM_DYNAMIC_URL");
+            tests.env_remove("DROMO_PRISM_BIN");
             None
         } else {
             let bin = prism::ensure_installed(repo)?;
@@ -56,6 +58,8 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
             // The decode sweep's Prism (tests/sweep.rs): random valid answers.
             let dynamic = prism::start_dynamic(repo, &bin)?;
             tests.env("DROMO_PRISM_DYNAMIC_URL", &dynamic.url);
+            // tests/fidelity.rs starts its own Prism, as a validating proxy.
+            tests.env("DROMO_PRISM_BIN", &bin);
             Some((prism, dynamic))
         };
         util::run_step("tests (all targets and doctests)", &mut tests)?;
