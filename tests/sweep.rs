@@ -3,15 +3,12 @@
 //! body valid for the spec. Every answer must decode: a failure names the operation, the JSON
 //! path where decoding stopped, why, and the body.
 //!
-//! `cargo xtask test` starts that Prism and sets `DROMO_PRISM_DYNAMIC_URL`. It serves the spec
-//! as the client sees it (`<target>/prism-dynamic-spec.json`: the vendored spec converted to
-//! 3.0 with `src/codegen/corrections.rs` applied), with `--errors`, so every body is valid for
-//! the types the client was generated from. By hand, after `cargo xtask test` (or
-//! `cargo test -p xtask --bin xtask dynamic`) wrote that file:
-//! `cd xtask/prism && npm ci && node_modules/.bin/prism mock -d --errors -p 4011 ../../target/prism-dynamic-spec.json`,
+//! `cargo xtask test` starts that Prism and sets `DROMO_PRISM_DYNAMIC_URL`. It serves the
+//! vendored `openapi.json` (the upstream contract, not our corrected view of it) with
+//! `--errors`, so every body is one the upstream spec allows, and a correction that narrows
+//! what the client accepts fails here. By hand:
+//! `cd xtask/prism && npm ci && node_modules/.bin/prism mock -d --errors -p 4011 ../../openapi.json`,
 //! then `DROMO_PRISM_DYNAMIC_URL=http://127.0.0.1:4011 cargo test --test sweep`.
-//! Served `../../openapi.json` instead, the sweep shows where the corrections narrow the
-//! upstream spec on purpose (the list page's `count`, `number` upstream, fails every draw).
 //! `DROMO_SWEEP_DRAWS` sets the calls per operation (default 5).
 
 use dromo_client::generated::{Error, ResponseValue};

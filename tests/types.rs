@@ -319,12 +319,17 @@ fn a_response_missing_a_documented_enum_value_elsewhere_decodes() {
 /// counts `1000.0` as an integer), and a wrong negative count does not break the page.
 #[test]
 fn response_integers_accept_integral_floats_and_negative_counts() {
-    for (count, expected) in [(json!(75.0), 75), (json!(-1), -1), (json!(75), 75)] {
+    for (count, expected) in [
+        (json!(75.0), 75.0),
+        (json!(-1), -1.0),
+        (json!(75), 75.0),
+        (json!(75.5), 75.5),
+    ] {
         let page: types::ListHeadlessImportsResponse = serde_json::from_value(
             json!({"count": count, "next": null, "previous": null, "results": []}),
         )
         .unwrap_or_else(|e| panic!("count {count}: {e}"));
-        assert_eq!(page.count.unwrap().get(), expected);
+        assert_eq!(page.count, Some(expected));
     }
     let credential: types::SftpCredential = serde_json::from_value(
         json!({"hostname": "sftp.example.com", "port": 22.0, "user": "u", "auth_type": "password"}),

@@ -417,13 +417,13 @@ fn unknown_fields_are_tolerated(doc: &mut Value) -> Result<(), CorrectionError> 
 }
 
 /// Fact: the headless import list is Django REST Framework limit/offset pagination (`limit`
-/// defaults to 100, at most 1000; the page is `{count, next, previous, results}`): `offset`,
-/// `limit` and `count` are row counts, but the spec types them `number`, which generates `f64`.
+/// defaults to 100, at most 1000): `offset` and `limit` are row counts, but the spec types them
+/// `number`, which generates `f64` parameters that would be sent as `10.0`.
 ///
-/// Correction: the two parameters become non-negative `integer`s, and the page's `count` an
-/// `integer` without a minimum: a count the server gets wrong (`-1`) must not make the whole page
-/// undecodable (the responses' integers are then made tolerant by
-/// [`response_integers_are_whole_numbers`]).
+/// Correction: the two parameters (what we send) become non-negative `integer`s. The page's
+/// `count` (what we receive) keeps the spec's `number`: an answer is the server's to write, and
+/// any number the spec allows there (`75`, `75.0`, `-1`, even `75.5`) must decode rather than
+/// fail the whole page.
 fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
     const NAME: &str = "pagination_is_integer";
     let pointer = "/paths/~1headless~1imports~1/get/parameters";
@@ -448,12 +448,6 @@ fn pagination_is_integer(doc: &mut Value) -> Result<(), CorrectionError> {
     if count != 2 {
         return Err(missing(NAME, pointer, "expected `offset` and `limit`"));
     }
-    let pointer = "/paths/~1headless~1imports~1/get/responses/200/content/application~1json/schema/properties/count";
-    let page_count = doc
-        .pointer_mut(pointer)
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| missing(NAME, pointer, "the list page has no `count`"))?;
-    page_count.insert("type".into(), json!("integer"));
     Ok(())
 }
 
