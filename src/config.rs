@@ -15,6 +15,8 @@ pub const API_KEY_HEADER: &str = "X-Dromo-License-Key";
 pub const API_KEY_ENV: &str = "DROMO_API_KEY";
 /// Environment variable read by [`Client::from_env`] for the base URL.
 pub const BASE_URL_ENV: &str = "DROMO_BASE_URL";
+/// The default total timeout of one API call.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("dromo-client/", env!("CARGO_PKG_VERSION"));
 
@@ -61,6 +63,8 @@ pub struct Client {
     base_url: reqwest::Url,
     transfer_stall_timeout: Option<Duration>,
     retry: RetryPolicy,
+    /// The total timeout of API calls, when this crate built the HTTP client.
+    request_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Client {
@@ -208,6 +212,10 @@ impl ClientBuilder {
         let stall = self
             .transfer_stall_timeout
             .unwrap_or(Some(Duration::from_secs(60)));
+        let request_timeout = match &self.http_client {
+            Some(_) => None,
+            None => Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
+        };
         let http = match self.http_client {
             Some(client) => client,
             None => {
@@ -215,7 +223,7 @@ impl ClientBuilder {
                 reqwest::Client::builder()
                     .user_agent(USER_AGENT)
                     .connect_timeout(connect_timeout)
-                    .timeout(self.request_timeout.unwrap_or(Duration::from_secs(120)))
+                    .timeout(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
                     // Follow redirects only within the API origin: the key must not leave it.
                     .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                         if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
@@ -258,6 +266,7 @@ impl ClientBuilder {
             base_url,
             transfer_stall_timeout: stall,
             retry: self.retry.unwrap_or_default(),
+            request_timeout,
         })
     }
 }
@@ -316,6 +325,12 @@ impl Client {
     /// The retry policy of idempotent requests.
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
+    }
+
+    /// How long one API call may take at most: the configured request timeout, or the default
+    /// when the caller supplied the HTTP client (its own timeout is unknown).
+    pub(crate) fn request_timeout_or_default(&self) -> Duration {
+        self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)
     }
 
     /// The context of a request about `resource`, for errors.

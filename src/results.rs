@@ -144,20 +144,25 @@ impl Client {
         let id = id.to_string();
         let stall = self.stall_timeout();
         let response = self.open_download(&id, url, stall).await?;
-        let bytes = response.bytes_stream().map_err({
-            let id = id.clone();
-            move |e| {
-                download_error(
-                    &id,
-                    "the download broke midway; fetch the results again".to_owned(),
-                    None,
-                    true,
-                    Some(Box::new(e.without_url())),
-                )
-            }
+        let bytes = byte_stream(&id, response);
+        // A download that breaks midway is opened again and resumed after the rows already
+        // given (the result file does not change), as the retry policy allows.
+        let client = self.clone();
+        let (resume_id, resume_url) = (id.clone(), url.clone());
+        let reopen: Reopen = Box::new(move || {
+            let (client, id, url) = (client.clone(), resume_id.clone(), resume_url.clone());
+            Box::pin(async move {
+                let response = client.open_download(&id, &url, stall).await?;
+                Ok(byte_stream(&id, response))
+            })
         });
+        let resume = Resume {
+            reopen,
+            policy: *self.retry_policy(),
+            done: 0,
+        };
         Ok(RowStream {
-            inner: Box::pin(rows(id, bytes, stall)),
+            inner: Box::pin(rows(id, bytes, stall, Some(resume))),
         })
     }
 
@@ -223,6 +228,32 @@ impl Client {
     }
 }
 
+/// The body of a download as a stream of chunks, its failures as [`Error::Download`].
+fn byte_stream(id: &str, response: reqwest::Response) -> ByteStream {
+    let id = id.to_owned();
+    Box::pin(response.bytes_stream().map_err(move |e| {
+        download_error(
+            &id,
+            "the download broke midway; fetch the results again".to_owned(),
+            None,
+            true,
+            Some(Box::new(e.without_url())),
+        )
+    }))
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+type Reopen =
+    Box<dyn FnMut() -> futures_util::future::BoxFuture<'static, Result<ByteStream, Error>> + Send>;
+
+/// How a broken download is resumed: opened again, the rows already given skipped.
+struct Resume {
+    reopen: Reopen,
+    policy: crate::RetryPolicy,
+    /// Resumes made so far.
+    done: u32,
+}
+
 fn download_error(
     id: &str,
     reason: String,
@@ -269,13 +300,16 @@ fn explain_download_failure(id: &str, url: &PresignedUrl, status: u16, s3: S3Err
     }
 }
 
-struct RowState<S> {
+struct RowState {
     id: String,
-    bytes: S,
+    bytes: ByteStream,
     stall: Option<Duration>,
     splitter: ArraySplitter,
     ready: VecDeque<Vec<u8>>,
     index: usize,
+    /// Rows of a resumed download still to skip (they were given before it broke).
+    skip: usize,
+    resume: Option<Resume>,
     /// The failure to yield once the rows completed before it are yielded.
     failure: Option<Error>,
     /// The body has ended.
@@ -283,17 +317,48 @@ struct RowState<S> {
     finished: bool,
 }
 
+impl RowState {
+    /// Opens the download again after `failure`, to skip the rows already given, when the
+    /// failure is a retryable download failure and the retry policy has attempts left.
+    async fn try_resume(&mut self, failure: Error) -> Result<(), Error> {
+        let resumable = matches!(
+            failure,
+            Error::Download {
+                retryable: true,
+                ..
+            }
+        );
+        let Some(resume) = self
+            .resume
+            .as_mut()
+            .filter(|r| resumable && r.done.saturating_add(1) < r.policy.attempts())
+        else {
+            return Err(failure);
+        };
+        resume.done += 1;
+        let delay = resume.policy.delay_after(resume.done, &failure);
+        tracing::warn!(import = %self.id, rows = self.index, ?delay, error = %failure, "result download broke; resuming");
+        tokio::time::sleep(delay).await;
+        self.bytes = (resume.reopen)().await?;
+        self.splitter = ArraySplitter::new(MAX_ROW_BYTES);
+        self.ready.clear();
+        self.skip = self.index;
+        self.ended = false;
+        Ok(())
+    }
+}
+
 /// Decodes the rows of `bytes`, a JSON array arriving in chunks, one element at a time. Every
 /// complete row is yielded before a failure that follows it; the stream fails when no chunk
-/// arrives for `stall`.
-fn rows<T, S>(
+/// arrives for `stall`; a download that breaks is resumed by `resume`, if given.
+fn rows<T>(
     id: String,
-    bytes: S,
+    bytes: ByteStream,
     stall: Option<Duration>,
+    resume: Option<Resume>,
 ) -> impl Stream<Item = Result<T, Error>> + Send
 where
     T: DeserializeOwned + Send + 'static,
-    S: Stream<Item = Result<Bytes, Error>> + Send + Unpin + 'static,
 {
     let state = RowState {
         id,
@@ -302,6 +367,8 @@ where
         splitter: ArraySplitter::new(MAX_ROW_BYTES),
         ready: VecDeque::new(),
         index: 0,
+        skip: 0,
+        resume,
         failure: None,
         ended: false,
         finished: false,
@@ -312,6 +379,11 @@ where
                 return None;
             }
             if let Some(row) = state.ready.pop_front() {
+                if state.skip > 0 {
+                    // Given before the download broke and was resumed.
+                    state.skip -= 1;
+                    continue;
+                }
                 let index = state.index;
                 state.index += 1;
                 let decoded = decode_row::<T>(index, &row);
@@ -321,8 +393,13 @@ where
                 return Some((decoded, state));
             }
             if let Some(failure) = state.failure.take() {
-                state.finished = true;
-                return Some((Err(failure), state));
+                match state.try_resume(failure).await {
+                    Ok(()) => continue,
+                    Err(failure) => {
+                        state.finished = true;
+                        return Some((Err(failure), state));
+                    }
+                }
             }
             if state.ended {
                 return None;
@@ -774,12 +851,14 @@ mod tests {
 
     /// Runs `rows` over `chunks` and collects every item.
     fn run_rows(chunks: Vec<Vec<u8>>) -> Vec<Result<serde_json::Value, Error>> {
-        let bytes = futures_util::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
+        let bytes: ByteStream = Box::pin(futures_util::stream::iter(
+            chunks.into_iter().map(|c| Ok(Bytes::from(c))),
+        ));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .unwrap();
-        rt.block_on(rows::<serde_json::Value, _>("i".into(), bytes, None).collect())
+        rt.block_on(rows::<serde_json::Value>("i".into(), bytes, None, None).collect())
     }
 
     #[test]

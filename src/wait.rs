@@ -282,10 +282,16 @@ impl Client {
         loop {
             let poll_start = Instant::now();
             let poll = policy.run("status poll", deadline, |_| self.retrieve_once(&id, uuid));
-            // A poll (and its retries) ends at the deadline at the latest.
+            // A poll (and its retries) ends at the deadline at the latest. The deadline is armed
+            // only when a request could outlast it (it is nearer than the request timeout): a
+            // timer pending during every request would fire early on tokio's paused clock,
+            // where time jumps to the next timer whenever the runtime waits on I/O.
+            let horizon = self.request_timeout_or_default();
             let polled = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline, poll).await.ok(),
-                None => Some(poll.await),
+                Some(deadline) if deadline.saturating_duration_since(poll_start) <= horizon => {
+                    tokio::time::timeout_at(deadline, poll).await.ok()
+                }
+                _ => Some(poll.await),
             };
             let import = match polled {
                 Some(Ok(import)) => Box::new(import),

@@ -1179,6 +1179,8 @@ async fn every_operation_and_the_workflow_fit_the_spec() {
                 .build()
                 .unwrap(),
         )
+        // Paused clock: no watchdog timer pending while the proxy answers.
+        .without_transfer_stall_timeout()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

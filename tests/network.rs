@@ -492,3 +492,96 @@ async fn result_url_and_download_are_retried() {
     assert_eq!(rows, vec![json!({"a": 1})]);
     assert_eq!(server.requests().len(), 5);
 }
+
+// The retry policy as a whole: a server failing 30 % of requests at random (503s, 502 pages,
+// resets before and after the body, answers cut in half); creates only ever throttled (429),
+// the one failure after which sending a create again is safe.
+
+/// A fake Dromo on the fault server: create, upload, three polls, result URL, 200 rows.
+fn fake_dromo(flaky: &Arc<common::fault::Flaky>) -> FaultServer {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let polls = Arc::new(AtomicUsize::new(0));
+    let rows: Vec<serde_json::Value> = (0..200)
+        .map(|i| json!({"email": format!("p{i}@example.com"), "n": i}))
+        .collect();
+    let rows = serde_json::to_vec(&rows).unwrap();
+    let inner = move |req: &Request| {
+        let base = &req.base_url;
+        match (req.method.as_str(), req.path()) {
+            ("POST", "/api/v1/headless/imports/") => Reply::json(
+                201,
+                json!({"id": ID, "status": "AWAITING_UPLOAD",
+                       "upload": format!("{base}/bucket/upload?X-Amz-Signature={SECRET}"),
+                       "review_url": format!("{base}/review/{ID}")}),
+            ),
+            ("PUT", "/bucket/upload") => Reply::new(200),
+            ("GET", p) if p.ends_with("/url/") => Reply::json(
+                200,
+                json!({"presigned_url": format!("{base}/results/{ID}.json?X-Amz-Signature={SECRET}")}),
+            ),
+            ("GET", p) if p.starts_with("/api/v1/headless/imports/") => {
+                let n = polls.fetch_add(1, Ordering::SeqCst);
+                Reply::json(
+                    200,
+                    import_json(if n < 2 { "RUNNING" } else { "SUCCESSFUL" }),
+                )
+            }
+            ("GET", p) if p.starts_with("/results/") => Reply::new(200).body(rows.clone()),
+            _ => Reply::json(404, json!({"detail": "Not found."})),
+        }
+    };
+    let faults = flaky.clone();
+    let wrapped = flaky.wrap(inner);
+    FaultServer::start(move |req: &Request| {
+        let is_create = req.method == "POST" && req.path() == "/api/v1/headless/imports/";
+        if is_create && faults.fault_for(req.index).is_some() {
+            return Reply::too_many("0");
+        }
+        wrapped(req)
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_whole_import_survives_a_server_failing_30_percent_of_requests() {
+    use common::fault::Flaky;
+    let (mut requests, mut imports) = (0usize, 0usize);
+    let ideal_per_import = 7; // create, upload, 3 polls, result URL, download
+    for seed in 1..=20u64 {
+        let flaky = Arc::new(Flaky::new(seed, 0.3));
+        let server = fake_dromo(&flaky);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("people.csv");
+        std::fs::write(&file, "email\np0@example.com\n").unwrap();
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(server.url("/api/v1"))
+            .http_client(reqwest::Client::new())
+            .transfer_client(reqwest::Client::new())
+            .without_transfer_stall_timeout()
+            .retry_policy(RetryPolicy::default().max_attempts(6))
+            .build()
+            .unwrap();
+        let outcome = client
+            .import_file::<serde_json::Value>(&file, Schema::saved(ID))
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed}: {e} (injected {:?})", flaky.injected()));
+        assert_eq!(outcome.status(), ImportStatus::Successful, "seed {seed}");
+        let rows = outcome.rows().unwrap();
+        assert_eq!(rows.len(), 200, "seed {seed}: every row, once");
+        assert_eq!(rows[199]["n"], 199, "seed {seed}");
+        let seen = server.requests();
+        let creates_answered = seen
+            .iter()
+            .filter(|r| r.method == "POST" && flaky.fault_for(r.index).is_none())
+            .count();
+        assert_eq!(creates_answered, 1, "seed {seed}: one import created, never two");
+        requests += seen.len();
+        imports += 1;
+    }
+    let ratio = requests as f64 / (imports * ideal_per_import) as f64;
+    println!(
+        "30 % failures: {imports} whole imports succeeded with {requests} requests, ideal {}: {ratio:.2}x",
+        imports * ideal_per_import
+    );
+    assert!(ratio < 2.0, "{ratio}");
+}

@@ -3,8 +3,10 @@
 mod common;
 
 use dromo_client::stand_in::StandIn;
-use dromo_client::{Client, Error, PresignedUrl};
+use dromo_client::{Client, Error, PresignedUrl, RetryPolicy};
 use futures_util::{StreamExt, TryStreamExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
@@ -279,20 +281,35 @@ async fn a_server_error_before_the_first_byte_is_retried() {
 async fn a_download_that_breaks_midway_is_an_error() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
     tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut buf = [0u8; 4096];
-        let _ = socket.read(&mut buf).await;
-        let partial = &people(100)[..2000];
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 100_000);
-        socket.write_all(head.as_bytes()).await.unwrap();
-        socket.write_all(partial.as_bytes()).await.unwrap();
-        // Then the connection closes: the body is cut.
+        // Every attempt gets the same cut body.
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let partial = &people(100)[..2000];
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 100_000);
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(partial.as_bytes()).await.unwrap();
+            // Then the connection closes: the body is cut.
+        }
     });
     let api = MockServer::start().await;
     let url =
         PresignedUrl::parse(&format!("http://{addr}/r.json?X-Amz-Signature={SIGNATURE}")).unwrap();
-    let results: Vec<Result<Person, Error>> = client(&api)
+    let client = Client::builder()
+        .api_key("backend-key")
+        .base_url(api.uri())
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(3)
+                .initial_delay(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+    let results: Vec<Result<Person, Error>> = client
         .stream_results_from::<Person>(ID, &url)
         .await
         .unwrap()
@@ -305,6 +322,62 @@ async fn a_download_that_breaks_midway_is_an_error() {
     assert!(matches!(err, Error::Download { .. }), "{err:?}");
     assert!(err.to_string().contains("midway"), "{err}");
     assert_no_secret(&err);
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        3,
+        "opened again and resumed, as often as the retry policy allows"
+    );
+    let mut names: Vec<&str> = ok
+        .iter()
+        .map(|r| r.as_ref().unwrap().email.as_str())
+        .collect();
+    let total = names.len();
+    names.dedup();
+    assert_eq!(names.len(), total, "no row given twice after a resume");
+}
+
+/// A download that breaks midway is resumed after the rows already given: every row once.
+#[tokio::test]
+async fn a_broken_download_is_resumed_after_the_rows_already_given() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut attempt = 0;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            attempt += 1;
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let body = people(100);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            socket.write_all(head.as_bytes()).await.unwrap();
+            // The first attempt breaks after 2000 bytes; the second is whole.
+            let sent = if attempt == 1 {
+                &body[..2000]
+            } else {
+                &body[..]
+            };
+            socket.write_all(sent.as_bytes()).await.unwrap();
+        }
+    });
+    let api = MockServer::start().await;
+    let url =
+        PresignedUrl::parse(&format!("http://{addr}/r.json?X-Amz-Signature={SIGNATURE}")).unwrap();
+    let client = Client::builder()
+        .api_key("backend-key")
+        .base_url(api.uri())
+        .retry_policy(RetryPolicy::default().initial_delay(Duration::from_millis(10)))
+        .build()
+        .unwrap();
+    let rows: Vec<Person> = client
+        .stream_results_from::<Person>(ID, &url)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let emails: Vec<String> = rows.into_iter().map(|p| p.email).collect();
+    let expected: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
+    assert_eq!(emails, expected);
 }
 
 #[tokio::test]

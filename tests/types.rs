@@ -86,7 +86,8 @@ fn filler(schema: &Value) -> Value {
 }
 
 /// Drops `null` and `[]` members: the generated types skip `None` and empty lists when
-/// encoding, which Dromo reads the same as absent.
+/// encoding, which Dromo reads the same as absent. Integral numbers are written as integers:
+/// `75` and `75.0` are the same JSON number (a `number` field decodes to `f64`).
 fn without_nulls(value: &Value) -> Value {
     match value {
         Value::Object(m) => Value::Object(
@@ -96,6 +97,10 @@ fn without_nulls(value: &Value) -> Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => value.clone(),
+        },
         other => other.clone(),
     }
 }
