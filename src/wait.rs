@@ -281,31 +281,43 @@ impl Client {
         let mut last: Option<Box<HeadlessImportFull>> = None;
         loop {
             let poll_start = Instant::now();
-            let poll = policy.run("status poll", deadline, |_| self.retrieve_once(&id, uuid));
-            // A poll (and its retries) ends at the deadline at the latest. The deadline is armed
-            // only when a request could outlast it (it is nearer than the request timeout): a
-            // timer pending during every request would fire early on tokio's paused clock,
-            // where time jumps to the next timer whenever the runtime waits on I/O.
+            // Each request ends at the deadline at the latest. The deadline is armed only when
+            // a request could outlast it (it is nearer than the request timeout): a timer
+            // pending during every request would fire early on tokio's paused clock, where
+            // time jumps to the next timer whenever the runtime waits on I/O.
             let horizon = self.request_timeout_or_default();
-            let polled = match deadline {
-                Some(deadline) if deadline.saturating_duration_since(poll_start) <= horizon => {
-                    tokio::time::timeout_at(deadline, poll).await.ok()
-                }
-                _ => Some(poll.await),
-            };
+            let polled = policy
+                .run("status poll", deadline, |_| async {
+                    let request = self.retrieve_once(&id, uuid);
+                    match deadline {
+                        Some(deadline)
+                            if deadline.saturating_duration_since(Instant::now()) <= horizon =>
+                        {
+                            tokio::time::timeout_at(deadline, request)
+                                .await
+                                .unwrap_or_else(|_| Err(self.deadline_passed()))
+                        }
+                        _ => request.await,
+                    }
+                })
+                .await;
             let import = match polled {
-                Some(Ok(import)) => Box::new(import),
-                Some(Err(error)) => {
-                    // A retryable failure whose retry would fall after the deadline (a long
-                    // `Retry-After`, say) is the deadline's doing: give up with what we know.
+                Ok(import) => Box::new(import),
+                Err(error) => {
+                    // The deadline passed during a request, or a retryable failure's retry
+                    // would fall after it (a long `Retry-After`, say): the deadline's doing, so
+                    // give up with what we know.
+                    let now = Instant::now();
+                    if deadline.is_some_and(|deadline| now >= deadline) {
+                        return Ok(gave_up(last, start));
+                    }
                     let past_deadline = error.is_retryable()
-                        && later(Instant::now(), policy.delay_after(1, &error), deadline).is_none();
+                        && later(now, policy.delay_after(1, &error), deadline).is_none();
                     return match last {
                         Some(import) if past_deadline => Ok(gave_up(Some(import), start)),
                         _ => Err(error),
                     };
                 }
-                None => return Ok(gave_up(last, start)),
             };
             polls += 1;
             let status = import
@@ -338,6 +350,18 @@ impl Client {
                 Some(next) => tokio::time::sleep_until(next).await,
                 None => return Ok(gave_up(last, start)),
             }
+        }
+    }
+}
+
+impl Client {
+    /// The error of a poll cut short by the wait's deadline (turned into
+    /// [`WaitOutcome::GaveUp`] by the waiter).
+    fn deadline_passed(&self) -> Error {
+        Error::Connection {
+            host: self.context(String::new()).host,
+            kind: crate::ConnectionFailure::Timeout,
+            source: "the wait's maximum time passed while a status poll was under way".into(),
         }
     }
 }

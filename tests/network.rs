@@ -588,3 +588,24 @@ async fn a_whole_import_survives_a_server_failing_30_percent_of_requests() {
     );
     assert!(ratio < 2.0, "{ratio}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn max_wait_bounds_a_retried_poll_that_hangs() {
+    let server = FaultServer::start(|req: &Request| match req.index {
+        0 => Reply::json(200, import_json("RUNNING")),
+        1 => Reply::json(503, json!({"detail": "busy"})),
+        _ => Reply::json(200, import_json("SUCCESSFUL")).delay(Duration::from_secs(600)),
+    });
+    let started = Instant::now();
+    let outcome = timer_free_client(&server)
+        .wait_for_import(
+            ID,
+            &WaitOptions::default().max_wait(Duration::from_secs(40)),
+        )
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(matches!(outcome, WaitOutcome::GaveUp { .. }), "{outcome:?}");
+    assert_eq!(server.requests().len(), 3, "the retry was made, and hung");
+    assert!(waited <= Duration::from_secs(40), "{waited:?}");
+}
