@@ -230,7 +230,7 @@ async fn an_invalid_request_lists_every_problem_and_sends_nothing() {
         ..Default::default()
     };
     let err = client.create_headless_import(raw).await.unwrap_err();
-    let Error::InvalidRequest { violations } = &err else {
+    let Error::InvalidRequest { violations, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(violations.0.len(), 2, "{err}");
