@@ -120,7 +120,7 @@ pub enum Error {
 
     /// Too many requests (429).
     #[non_exhaustive]
-    #[error("rate limited by Dromo (HTTP 429): {}", .response.retry_hint())]
+    #[error("rate limited by Dromo (HTTP 429){}: {}", .response.said(), .response.retry_hint())]
     RateLimited {
         /// What the server answered, `Retry-After` included.
         response: ApiResponse,

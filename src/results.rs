@@ -829,18 +829,18 @@ mod tests {
         }
         let e = decode_row::<Person>(41, br#"{"email": 3}"#).unwrap_err();
         match &e {
-            Error::Decode { path, .. } => assert_eq!(path, "[41].email"),
+            Error::RowMismatch { path, .. } => assert_eq!(path, "[41].email"),
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("[41].email"), "{e}");
         let e = decode_row::<Person>(7, b"[1]").unwrap_err();
         assert!(
-            matches!(&e, Error::Decode { path, .. } if path == "[7][0]"),
+            matches!(&e, Error::RowMismatch { path, .. } if path == "[7][0]"),
             "{e:?}"
         );
         let e = decode_row::<Person>(8, b"true").unwrap_err();
         assert!(
-            matches!(&e, Error::Decode { path, .. } if path == "[8]"),
+            matches!(&e, Error::RowMismatch { path, .. } if path == "[8]"),
             "{e:?}"
         );
     }

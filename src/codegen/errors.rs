@@ -54,6 +54,7 @@ pub fn map_send_errors(file: &mut syn::File) -> Result<usize, String> {
             continue;
         };
         let wrapper = wrapper_for(original).map_err(|e| format!("builder `{type_name}`: {e}"))?;
+        keep_error_bodies(original).map_err(|e| format!("builder `{type_name}`: {e}"))?;
         original.sig.ident = format_ident!("send_unchecked");
         original.vis = syn::parse_quote!(pub(crate));
         original.attrs.retain(|a| !a.path().is_ident("doc"));
@@ -67,6 +68,25 @@ pub fn map_send_errors(file: &mut syn::File) -> Result<usize, String> {
         return Err("no builder has a `send` method".to_owned());
     }
     Ok(rewritten)
+}
+
+/// progenitor answers a documented error status with `Error::ErrorResponse`, whose body is
+/// either dropped unread (`ResponseValue::empty`) or decoded into the spec's error type (and
+/// lost if it does not fit): either way the server's message is gone. The arm is rewritten to
+/// hand over the unread response (`Error::UnexpectedResponse`), as for undocumented statuses,
+/// so `from_generated` reads and records its body.
+fn keep_error_bodies(send: &mut syn::ImplItemFn) -> Result<(), String> {
+    let Some(syn::Stmt::Expr(syn::Expr::Match(status_match), None)) = send.block.stmts.last_mut()
+    else {
+        return Err("`send` does not end with a `match` on the status".to_owned());
+    };
+    for arm in &mut status_match.arms {
+        let body = &arm.body;
+        if quote!(#body).to_string().contains("ErrorResponse") {
+            arm.body = Box::new(syn::parse_quote!(Err(Error::UnexpectedResponse(response))));
+        }
+    }
+    Ok(())
 }
 
 /// The `send` that maps progenitor's error into ours.
