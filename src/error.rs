@@ -1003,7 +1003,10 @@ where
             operation.method, operation.path
         );
         return Err(Error::InvalidRequest {
-            violations: Violations(vec![Violation::new(field, scrub(&message, MAX_MESSAGE_CHARS))]),
+            violations: Violations(vec![Violation::new(
+                field,
+                scrub(&message, MAX_MESSAGE_CHARS),
+            )]),
         });
     }
     let context = operation.context();
@@ -1048,7 +1051,10 @@ mod chain_tests {
     }
 
     fn io_error() -> std::io::Error {
-        std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory (os error 2)")
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or directory (os error 2)",
+        )
     }
 
     #[test]
@@ -1079,7 +1085,9 @@ mod chain_tests {
                 index: 0,
                 path: "[0].age".into(),
                 message: "invalid type: string \"36\", expected u32".into(),
-                source: Box::new(ServerText("invalid type: string \"36\", expected u32".into())),
+                source: Box::new(ServerText(
+                    "invalid type: string \"36\", expected u32".into(),
+                )),
             },
             Error::Step {
                 step: Step::Upload,

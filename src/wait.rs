@@ -231,9 +231,17 @@ impl Client {
     }
 
     /// One `GET /headless/imports/{id}/`, not retried.
-    async fn retrieve_once(&self, id: &str, uuid: uuid::Uuid) -> Result<HeadlessImportFull, Error> {
-        let _ = id;
-        let response = self.api().retrieve_headless_import().id(uuid).send().await?;
+    async fn retrieve_once(
+        &self,
+        _id: &str,
+        uuid: uuid::Uuid,
+    ) -> Result<HeadlessImportFull, Error> {
+        let response = self
+            .api()
+            .retrieve_headless_import()
+            .id(uuid)
+            .send()
+            .await?;
         let mut import = response.into_inner();
         redact_upload_url(&mut import);
         Ok(import)

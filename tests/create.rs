@@ -446,7 +446,10 @@ async fn a_success_that_does_not_decode_names_the_json_path() {
     );
     // The decoder's message is the source, not repeated in `Display`.
     let cause = err.source().unwrap().to_string();
-    assert!(!cause.is_empty() && !text.contains(&cause), "{cause} / {text}");
+    assert!(
+        !cause.is_empty() && !text.contains(&cause),
+        "{cause} / {text}"
+    );
     // Key order depends on serde_json's `preserve_order`, which workspace builds may unify in.
     assert!(text.contains("body starts `{"), "{text}");
     assert!(text.contains(r#""created_date":"yesterday""#), "{text}");

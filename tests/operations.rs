@@ -143,15 +143,28 @@ async fn call(api: &dromo_client::generated::Client, operation: &str) -> Result<
                 "import_metadata": {"user": {"id": "jeff_id"}}
             }))
             .unwrap();
-            api.create_headless_import().body(body).send().await.map(drop)
+            api.create_headless_import()
+                .body(body)
+                .send()
+                .await
+                .map(drop)
         }
         "listSftpCredentials" => api.list_sftp_credentials().send().await.map(drop),
         "createSftpCredentials" => {
             let body: types::SftpCredentialCreate =
                 serde_json::from_value(sftp_credential()).unwrap();
-            api.create_sftp_credentials().body(body).send().await.map(drop)
+            api.create_sftp_credentials()
+                .body(body)
+                .send()
+                .await
+                .map(drop)
         }
-        "retrieveSftpCredentials" => api.retrieve_sftp_credentials().id(id).send().await.map(drop),
+        "retrieveSftpCredentials" => api
+            .retrieve_sftp_credentials()
+            .id(id)
+            .send()
+            .await
+            .map(drop),
         "updateSftpCredentials" => {
             let body: types::SftpCredentialUpdate =
                 serde_json::from_value(sftp_credential()).unwrap();
@@ -242,7 +255,10 @@ fn the_test_covers_every_operation_of_the_spec() {
     in_spec.sort_unstable();
     let mut covered = OPERATIONS.to_vec();
     covered.sort_unstable();
-    assert_eq!(covered, in_spec, "OPERATIONS must list the spec's operations");
+    assert_eq!(
+        covered, in_spec,
+        "OPERATIONS must list the spec's operations"
+    );
 }
 
 #[tokio::test]
@@ -296,7 +312,10 @@ async fn the_results_of_an_unfinished_import_say_to_wait() {
     let error = client.result_url(ID).await.unwrap_err();
     let text = error.to_string();
     assert!(matches!(error, Error::NotReady { .. }), "{error:?}");
-    assert!(text.contains("wait until its status is SUCCESSFUL"), "{text}");
+    assert!(
+        text.contains("wait until its status is SUCCESSFUL"),
+        "{text}"
+    );
     assert!(text.contains("Import is not complete."), "{text}");
     assert!(!text.contains("fix these"), "{text}");
 }
@@ -395,7 +414,10 @@ async fn every_documented_error_status_of_every_operation_is_readable_against_pr
         }
     }
     eprintln!("checked {checked} documented error answers against Prism");
-    assert!(checked >= 12, "the spec documents at least 12 error answers");
+    assert!(
+        checked >= 12,
+        "the spec documents at least 12 error answers"
+    );
 }
 
 /// The method, path and headers of a request as the server saw it (the body aside, and the
@@ -460,7 +482,10 @@ async fn the_hand_written_create_sends_what_the_generated_operation_sends() {
         generated.2.iter().any(|(name, _)| name == "api-version"),
         "{generated:?}"
     );
-    assert_eq!(hand, generated, "hand-written create vs generated operation");
+    assert_eq!(
+        hand, generated,
+        "hand-written create vs generated operation"
+    );
     let bodies: Vec<Value> = requests
         .iter()
         .map(|r| serde_json::from_slice(&r.body).unwrap())

@@ -407,7 +407,11 @@ async fn results_of_an_unfinished_import_are_refused_readably() {
     assert!(err.to_string().contains("Import is not complete."), "{err}");
     // Not "fix these and send again": there is nothing to fix, only to wait.
     assert!(matches!(err, Error::NotReady { .. }), "{err:?}");
-    assert!(err.to_string().contains("wait until its status is SUCCESSFUL"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("wait until its status is SUCCESSFUL"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("fix these"), "{err}");
 }
 

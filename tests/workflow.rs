@@ -290,7 +290,10 @@ async fn a_missing_file_creates_nothing() {
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id), (Step::Upload, None));
     assert!(matches!(source, Error::File { .. }), "{source:?}");
-    assert!(err.kind().to_string().contains("/no/such/people.csv"), "{err}");
+    assert!(
+        err.kind().to_string().contains("/no/such/people.csv"),
+        "{err}"
+    );
     // No import exists yet: the message must not speak of one.
     assert_eq!(
         err.to_string().split(": ").next().unwrap(),

@@ -61,7 +61,8 @@ pub fn map_send_errors(file: &mut syn::File) -> Result<usize, String> {
         original.attrs.push(syn::parse_quote!(
             #[doc = "progenitor's own `send`, with progenitor's error: used by `send` only."]
         ));
-        imp.items.insert(index, syn::parse2(wrapper).map_err(|e| e.to_string())?);
+        imp.items
+            .insert(index, syn::parse2(wrapper).map_err(|e| e.to_string())?);
         rewritten += 1;
     }
     if rewritten == 0 {
@@ -83,7 +84,7 @@ fn keep_error_bodies(send: &mut syn::ImplItemFn) -> Result<(), String> {
     for arm in &mut status_match.arms {
         let body = &arm.body;
         if quote!(#body).to_string().contains("ErrorResponse") {
-            arm.body = Box::new(syn::parse_quote!(Err(Error::UnexpectedResponse(response))));
+            *arm.body = syn::parse_quote!(Err(Error::UnexpectedResponse(response)));
         }
     }
     Ok(())
@@ -141,7 +142,9 @@ fn wrapper_for(send: &syn::ImplItemFn) -> Result<TokenStream, String> {
             .ok_or_else(|| format!("unclosed parameter in `{path}`"))?;
         let field = format_ident!("{}", snake(name));
         if !fields.contains(&field.to_string()) {
-            return Err(format!("path parameter `{name}` is not a field of the builder"));
+            return Err(format!(
+                "path parameter `{name}` is not a field of the builder"
+            ));
         }
         params.push(quote!((#name, crate::error::param_text(&self.#field))));
     }
