@@ -192,9 +192,7 @@ impl ClientBuilder {
         let raw_base = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let trimmed = raw_base.trim().trim_end_matches('/').to_owned();
         let base_url = reqwest::Url::parse(&trimmed).map_err(|e| Error::Config {
-            message: format!(
-                "the base URL `{trimmed}` is not a URL: {e}; use e.g. {DEFAULT_BASE_URL}"
-            ),
+            message: format!("the base URL `{trimmed}` is not a URL; use e.g. {DEFAULT_BASE_URL}"),
             source: Some(Box::new(e)),
         })?;
         if !matches!(base_url.scheme(), "http" | "https") || base_url.host_str().is_none() {
@@ -234,7 +232,7 @@ impl ClientBuilder {
                     }))
                     .build()
                     .map_err(|e| Error::Config {
-                        message: format!("cannot build the HTTP client: {e}"),
+                        message: "cannot build the HTTP client".to_owned(),
                         source: Some(Box::new(e)),
                     })?
             }
@@ -250,7 +248,7 @@ impl ClientBuilder {
                 // stalls themselves (no byte moved in either direction).
                 .build()
                 .map_err(|e| Error::Config {
-                    message: format!("cannot build the HTTP client: {e}"),
+                    message: "cannot build the HTTP client".to_owned(),
                     source: Some(Box::new(e)),
                 })?,
         };
@@ -290,6 +288,11 @@ impl Client {
                 "DROMO_API_KEY is not set: export the Backend license key from the Dromo dashboard",
             )
         })?;
+        if key.trim().is_empty() {
+            return Err(Error::config(
+                "DROMO_API_KEY is set but empty: export the Backend license key from the Dromo dashboard in it",
+            ));
+        }
         let mut builder = Client::builder().api_key(key);
         if let Ok(url) = std::env::var(BASE_URL_ENV) {
             if !url.trim().is_empty() {
@@ -301,7 +304,7 @@ impl Client {
 
     /// The generated client: every operation of Dromo's API, with the key added.
     ///
-    /// Its errors are progenitor's; the hand-written calls of this crate return [`Error`].
+    /// Every operation's `send` returns this crate's [`Error`], like the hand-written calls.
     pub fn api(&self) -> &generated::Client {
         &self.api
     }

@@ -170,7 +170,7 @@ impl Client {
             .body(body)
             .build()
             .map_err(|e| Error::Config {
-                message: format!("cannot build the create request: {e}"),
+                message: "cannot build the create request".to_owned(),
                 source: Some(Box::new(e)),
             })?;
         authenticate(api.inner(), &mut request);

@@ -20,7 +20,17 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 /// `Display` is one line: what went wrong and what to do about it. The HTTP status, the
 /// server's messages and a truncated body stay available in the variant's fields (and through
 /// [`Error::status`] and [`Error::response`]); the underlying error is reachable with
-/// [`std::error::Error::source`].
+/// [`std::error::Error::source`]. `Display` never repeats the source: print the whole chain
+/// (e.g. anyhow's `{:#}`) to see every cause.
+///
+/// The steps of a whole import ([`Client::import_file`](crate::Client::import_file), …) wrap the
+/// failure in [`Error::Step`], which adds the step and the import id as context. Match on
+/// [`Error::kind`] to see through it: `matches!(e.kind(), Error::SchemaNotFound { .. })` holds
+/// whether the error came from `create_headless_import` or from `import_file`.
+///
+/// Growing without breaking: the enum and each of its variants are `#[non_exhaustive]`, so
+/// later versions may add variants and fields; match variants with `{ .. }` and build errors
+/// only through this crate.
 ///
 /// ```
 /// use dromo_client::Error;
@@ -37,6 +47,7 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 #[non_exhaustive]
 pub enum Error {
     /// The client configuration is unusable (no key, a malformed base URL, TLS set-up failed).
+    #[non_exhaustive]
     #[error("invalid client configuration: {message}")]
     Config {
         /// What is wrong and how to fix it.
@@ -47,6 +58,7 @@ pub enum Error {
     },
 
     /// The request breaks Dromo's rules; nothing was sent.
+    #[non_exhaustive]
     #[error("invalid import request, nothing was sent: {violations}")]
     InvalidRequest {
         /// Every rule the request breaks.
@@ -54,6 +66,7 @@ pub enum Error {
     },
 
     /// Dromo rejected the API key (401 or 403).
+    #[non_exhaustive]
     #[error(
         "Dromo rejected the API key (HTTP {}): use the Backend license key from the Dromo dashboard, not the frontend key{}",
         .response.status, .response.said()
@@ -64,6 +77,7 @@ pub enum Error {
     },
 
     /// Create answered 404: there is no saved schema with this id.
+    #[non_exhaustive]
     #[error(
         "no saved schema with id `{schema_id}` (HTTP 404): check the id in the Dromo dashboard, or send an inline schema (`fields`) instead{}",
         .response.said()
@@ -76,6 +90,7 @@ pub enum Error {
     },
 
     /// A resource (import, schema, upload…) does not exist (404).
+    #[non_exhaustive]
     #[error("{resource} not found (HTTP 404): check the id, or whether it was deleted{}", .response.said())]
     NotFound {
         /// What was looked for, e.g. "headless import 94187d21-…".
@@ -84,7 +99,19 @@ pub enum Error {
         response: ApiResponse,
     },
 
+    /// The results of an import that has not finished were asked for (Dromo answers 400
+    /// `Import is not complete.`).
+    #[non_exhaustive]
+    #[error("{resource} has no results yet (HTTP {}{}): wait until its status is SUCCESSFUL (`wait_for_import`), then ask again", .response.status, .response.said())]
+    NotReady {
+        /// The import, e.g. "headless import 94187d21-…".
+        resource: String,
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
     /// Dromo refused the request's content (400 or 422), with its messages per field.
+    #[non_exhaustive]
     #[error("Dromo refused the request (HTTP {}): {}; fix these and send again", .response.status, .response.messages_or_snippet())]
     Rejected {
         /// What the server answered, messages per field included.
@@ -92,13 +119,15 @@ pub enum Error {
     },
 
     /// Too many requests (429).
-    #[error("rate limited by Dromo (HTTP 429): {}", .response.retry_hint())]
+    #[non_exhaustive]
+    #[error("rate limited by Dromo (HTTP 429){}: {}", .response.said(), .response.retry_hint())]
     RateLimited {
         /// What the server answered, `Retry-After` included.
         response: ApiResponse,
     },
 
     /// Dromo failed (5xx): usually temporary.
+    #[non_exhaustive]
     #[error("Dromo had a server error (HTTP {}): {}; this is usually temporary, retry later", .response.status, .response.messages_or_snippet())]
     Server {
         /// What the server answered.
@@ -106,6 +135,7 @@ pub enum Error {
     },
 
     /// Any other unsuccessful status.
+    #[non_exhaustive]
     #[error("Dromo answered HTTP {}: {}", .response.status, .response.messages_or_snippet())]
     UnexpectedStatus {
         /// What the server answered.
@@ -113,7 +143,8 @@ pub enum Error {
     },
 
     /// A successful response whose body does not have the documented shape.
-    #[error("could not read Dromo's answer (HTTP {status}): at `{path}`: {message}; body starts `{snippet}`; please report this")]
+    #[non_exhaustive]
+    #[error("could not read Dromo's answer (HTTP {status}): it does not have the documented shape at `{path}` (body starts `{snippet}`); please report this")]
     Decode {
         /// The HTTP status of the response.
         status: u16,
@@ -128,8 +159,25 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// A row of the results does not fit the caller's row type (e.g. a `u32` field for a value
+    /// Dromo sends as the string `"36"`). The cause (serde's message) is the `source()`.
+    #[non_exhaustive]
+    #[error("row {index} of the results does not match your row type at `{path}`: change that field's type to match the JSON the results hold (the cause says what was found), or read rows as `serde_json::Value`")]
+    RowMismatch {
+        /// The row's index in the results.
+        index: usize,
+        /// Where in the row decoding failed, starting with the row's index, e.g. `[0].age`.
+        path: String,
+        /// serde's message, e.g. `invalid type: string "36", expected u32`.
+        message: String,
+        /// serde's message as an error.
+        #[source]
+        source: BoxError,
+    },
+
     /// A URL Dromo sent (a presigned upload or download URL) is unusable. The message never
     /// contains the URL's query (its signature).
+    #[non_exhaustive]
     #[error("Dromo sent an unusable {what}: {reason}; please report this")]
     BadUrl {
         /// Which URL, e.g. "presigned URL".
@@ -142,6 +190,7 @@ pub enum Error {
     },
 
     /// The request never got an answer: connection refused, DNS failure, timeout, TLS…
+    #[non_exhaustive]
     #[error("could not reach {host}: {kind}; {}", .kind.advice())]
     Connection {
         /// The host (and port) the client tried to reach.
@@ -156,6 +205,7 @@ pub enum Error {
     /// A create request may have reached Dromo, but its answer was lost (the connection broke
     /// or timed out after the body was sent, or the answer broke off). The import may exist:
     /// sending the create again could make a duplicate, so this error is never retryable.
+    #[non_exhaustive]
     #[error(
         "the create request reached {host} but its answer was lost ({kind}{}): the import may have been created{}; do not create it again blindly: list recent imports (GET /headless/imports/) to find it",
         .status.map(|s| format!(", after HTTP {s}")).unwrap_or_default(),
@@ -176,6 +226,7 @@ pub enum Error {
     },
 
     /// Uploading the file to the presigned URL failed.
+    #[non_exhaustive]
     #[error("upload of {file} failed: {reason}")]
     Upload {
         /// The file (or source) being uploaded.
@@ -194,6 +245,7 @@ pub enum Error {
     },
 
     /// Downloading the results failed.
+    #[non_exhaustive]
     #[error("download of the results of import {import_id} failed: {reason}")]
     Download {
         /// The import whose results were fetched.
@@ -210,7 +262,8 @@ pub enum Error {
     },
 
     /// A local file could not be read.
-    #[error("cannot read {path}: {source}; check that the file exists and is readable")]
+    #[non_exhaustive]
+    #[error("cannot read {path}: check that the file exists and is readable")]
     File {
         /// The path.
         path: String,
@@ -220,7 +273,8 @@ pub enum Error {
     },
 
     /// One step of a whole import (`import_file`, `import_rows`) failed.
-    #[error("{step} step of import{} failed: {source}", .import_id.as_deref().map(|id| format!(" {id}")).unwrap_or_default())]
+    #[non_exhaustive]
+    #[error("{}", step_sentence(.step, .import_id.as_deref()))]
     Step {
         /// Which step.
         step: Step,
@@ -230,6 +284,14 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+}
+
+/// `Display` of [`Error::Step`]: its own sentence only (the cause is its `source()`).
+fn step_sentence(step: &Step, import_id: Option<&str>) -> String {
+    match import_id {
+        Some(id) => format!("{step} step of import {id} failed"),
+        None => format!("{step} step failed, before any import was created"),
+    }
 }
 
 /// The steps of a whole headless import.
@@ -530,10 +592,49 @@ impl Error {
             | Self::SchemaNotFound { response, .. }
             | Self::NotFound { response, .. }
             | Self::Rejected { response }
+            | Self::NotReady { response, .. }
             | Self::RateLimited { response }
             | Self::Server { response }
             | Self::UnexpectedStatus { response } => Some(response),
             Self::Step { source, .. } => source.response(),
+            _ => None,
+        }
+    }
+
+    /// The underlying error, seen through the context of [`Error::Step`]: match on it.
+    ///
+    /// ```
+    /// use dromo_client::Error;
+    ///
+    /// fn is_missing_schema(e: &Error) -> bool {
+    ///     matches!(e.kind(), Error::SchemaNotFound { .. })
+    /// }
+    /// # let _ = is_missing_schema;
+    /// ```
+    pub fn kind(&self) -> &Error {
+        match self {
+            Self::Step { source, .. } => source.kind(),
+            other => other,
+        }
+    }
+
+    /// The step of a whole import that failed, if the error came from one.
+    pub fn step(&self) -> Option<Step> {
+        match self {
+            Self::Step { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+
+    /// The import the error is about, once it was created: from a step's context, or the
+    /// import a download or a lost create answer names.
+    pub fn import_id(&self) -> Option<&str> {
+        match self {
+            Self::Step {
+                import_id, source, ..
+            } => import_id.as_deref().or_else(|| source.import_id()),
+            Self::Download { import_id, .. } => Some(import_id),
+            Self::CreateOutcomeUnknown { import_id, .. } => import_id.as_deref(),
             _ => None,
         }
     }
@@ -795,5 +896,259 @@ where
             message: format!("the request could not be made: {other}"),
             source: None,
         },
+    }
+}
+
+/// What one generated operation was asked to do: recorded by every generated `send` (see
+/// `src/codegen/errors.rs`) before the builder is consumed, so its error can name it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Operation {
+    /// progenitor's operation id, e.g. `retrieve_headless_import`.
+    pub operation_id: &'static str,
+    /// The HTTP method, e.g. `GET`.
+    pub method: &'static str,
+    /// The path template, e.g. `/headless/imports/{id}/`.
+    pub path: &'static str,
+    /// The client's base URL.
+    pub baseurl: String,
+    /// Each path parameter's name and value (or why the builder has none).
+    pub params: Vec<(&'static str, Result<String, String>)>,
+}
+
+/// A builder field's value as text, for [`Operation::params`].
+#[doc(hidden)]
+pub fn param_text<V: fmt::Display>(value: &Result<V, String>) -> Result<String, String> {
+    value
+        .as_ref()
+        .map(ToString::to_string)
+        .map_err(Clone::clone)
+}
+
+impl Operation {
+    /// The host (and port) of the base URL, for connection errors.
+    fn host(&self) -> String {
+        match reqwest::Url::parse(&self.baseurl) {
+            Ok(url) => match (url.host_str(), url.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_owned(),
+                _ => self.baseurl.clone(),
+            },
+            Err(_) => self.baseurl.clone(),
+        }
+    }
+
+    /// What the request addresses, e.g. "saved schema 94187d21-…", derived from the path: the
+    /// collection named before the first parameter, with the parameter's value.
+    fn resource(&self) -> String {
+        let Some((before, _)) = self.path.split_once('{') else {
+            if self.operation_id == "create_headless_import" {
+                // Create's documented 404: the saved schema it names does not exist.
+                return "the saved schema named by `schemaId`".to_owned();
+            }
+            return format!("`{} {}`", self.method, self.path);
+        };
+        let segments: Vec<&str> = before.split('/').filter(|s| !s.is_empty()).collect();
+        let noun = match segments.as_slice() {
+            [.., "schemas"] => "saved schema".to_owned(),
+            [.., "headless", "imports"] => "headless import".to_owned(),
+            [.., "upload"] | [.., "uploads"] => "upload".to_owned(),
+            [.., "sftp", "credentials"] => "SFTP credentials".to_owned(),
+            [.., "sftp", "connectors"] => "SFTP connector".to_owned(),
+            // An operation added by a spec update: its collection, in the singular.
+            [.., last] => last.strip_suffix('s').unwrap_or(last).replace('_', " "),
+            [] => "resource".to_owned(),
+        };
+        match self.params.first() {
+            Some((_, Ok(value))) => format!("{noun} {value}"),
+            _ => noun,
+        }
+    }
+
+    fn context(&self) -> RequestContext {
+        RequestContext {
+            host: self.host(),
+            resource: self.resource(),
+            schema_id: None,
+        }
+    }
+}
+
+/// Maps the outcome of a generated operation's `send` into ours: used by every generated
+/// operation (through `src/codegen/errors.rs`), never written per operation.
+#[doc(hidden)]
+pub async fn from_generated<T, E>(
+    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+    operation: Operation,
+) -> Result<progenitor_client::ResponseValue<T>, Error>
+where
+    T: serde::de::DeserializeOwned,
+    E: fmt::Debug,
+{
+    let error = match result {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    if let progenitor_client::Error::InvalidRequest(message) = &error {
+        // A parameter the builder could not take (a bad id string, or none given).
+        let (field, problem) = match operation.params.iter().find(|(_, v)| v.is_err()) {
+            Some((name, Err(why))) => ((*name).to_owned(), why.clone()),
+            _ => (
+                invalid_field(message).unwrap_or_else(|| "request".to_owned()),
+                message.clone(),
+            ),
+        };
+        let message = format!(
+            "{problem}: give `{field}` a valid value (ids are UUIDs like 94187d21-9820-420f-b08c-a80cbbf52604); `{} {}` was not sent",
+            operation.method, operation.path
+        );
+        return Err(Error::InvalidRequest {
+            violations: Violations(vec![Violation::new(
+                field,
+                scrub(&message, MAX_MESSAGE_CHARS),
+            )]),
+        });
+    }
+    let context = operation.context();
+    let mapped = from_progenitor::<T, E>(error, &context).await;
+    Err(match mapped {
+        Error::Rejected { response }
+            if operation.operation_id == "get_headless_import_url" && response.status == 400 =>
+        {
+            // Dromo answers 400 `Import is not complete.` for the results of an unfinished import.
+            Error::NotReady {
+                resource: context.resource,
+                response,
+            }
+        }
+        other => other,
+    })
+}
+
+/// The field progenitor names in an `InvalidRequest` message: "id was not initialized",
+/// "conversion to `X` for body failed: …".
+fn invalid_field(message: &str) -> Option<String> {
+    if let Some(field) = message.strip_suffix(" was not initialized") {
+        return Some(field.to_owned());
+    }
+    let after = message.split(" for ").nth(1)?;
+    Some(after.split(' ').next()?.to_owned())
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    /// The messages of an error's chain, outermost first (what anyhow's `{:#}` joins).
+    fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push(s.to_string());
+            source = s.source();
+        }
+        out
+    }
+
+    fn io_error() -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or directory (os error 2)",
+        )
+    }
+
+    #[test]
+    fn display_never_repeats_the_source() {
+        let parse_error = reqwest::Url::parse("::not a url").unwrap_err();
+        let file = Error::File {
+            path: "/no/such.csv".into(),
+            source: io_error(),
+        };
+        let errors = vec![
+            Error::Config {
+                message: "the base URL `::not a url` is not a URL; use e.g. https://x".into(),
+                source: Some(Box::new(parse_error)),
+            },
+            Error::BadUrl {
+                what: "presigned URL".into(),
+                reason: "it does not parse as a URL".into(),
+                source: Some(Box::new(parse_error)),
+            },
+            Error::Decode {
+                status: 200,
+                path: "status".into(),
+                message: "unknown variant `WEIRD`".into(),
+                snippet: "{\"status\": \"WEIRD\"}".into(),
+                source: Box::new(ServerText("unknown variant `WEIRD`".into())),
+            },
+            Error::RowMismatch {
+                index: 0,
+                path: "[0].age".into(),
+                message: "invalid type: string \"36\", expected u32".into(),
+                source: Box::new(ServerText(
+                    "invalid type: string \"36\", expected u32".into(),
+                )),
+            },
+            Error::Step {
+                step: Step::Upload,
+                import_id: None,
+                source: Box::new(file),
+            },
+            Error::Step {
+                step: Step::Results,
+                import_id: Some("94187d21-9820-420f-b08c-a80cbbf52604".into()),
+                source: Box::new(Error::File {
+                    path: "/no/such.csv".into(),
+                    source: io_error(),
+                }),
+            },
+        ];
+        for error in &errors {
+            let messages = chain(error);
+            assert!(messages.len() >= 2, "{messages:?}");
+            for (i, later) in messages.iter().enumerate().skip(1) {
+                for earlier in &messages[..i] {
+                    assert!(
+                        !earlier.contains(later.as_str()),
+                        "`{earlier}` repeats its source `{later}`"
+                    );
+                }
+            }
+            let joined = messages.join(": ");
+            assert!(
+                joined.contains("os error 2")
+                    || joined.contains("WEIRD")
+                    || joined.contains("\"36\"")
+                    || joined.contains("relative URL")
+                    || joined.contains("invalid"),
+                "the cause is still in the chain: {joined}"
+            );
+        }
+    }
+
+    #[test]
+    fn kind_step_and_import_id_see_through_the_step() {
+        let headers = reqwest::header::HeaderMap::new();
+        let inner = Error::SchemaNotFound {
+            schema_id: "s".into(),
+            response: ApiResponse::new(404, &headers, b""),
+        };
+        let wrapped = Error::Step {
+            step: Step::Create,
+            import_id: None,
+            source: Box::new(inner),
+        };
+        assert!(matches!(wrapped.kind(), Error::SchemaNotFound { .. }));
+        assert_eq!(wrapped.step(), Some(Step::Create));
+        assert_eq!(wrapped.import_id(), None);
+        assert_eq!(wrapped.status(), Some(404));
+        let later = Error::Step {
+            step: Step::Wait,
+            import_id: Some("abc".into()),
+            source: Box::new(Error::config("x")),
+        };
+        assert_eq!(later.import_id(), Some("abc"));
+        assert!(matches!(later.kind(), Error::Config { .. }));
+        assert_eq!(later.to_string(), "wait step of import abc failed");
     }
 }

@@ -45,7 +45,7 @@ impl PresignedUrl {
     pub fn parse(url: &str) -> Result<Self, Error> {
         let parsed = reqwest::Url::parse(url.trim()).map_err(|e| Error::BadUrl {
             what: "presigned URL".to_owned(),
-            reason: format!("it does not parse as a URL ({e})"),
+            reason: "it does not parse as a URL".to_owned(),
             source: Some(Box::new(e)),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {

@@ -67,7 +67,7 @@ const KNOWN_KEYS: [&str; 35] = [
 /// assert_eq!(body["settings"]["maxRecords"], serde_json::Value::Null);
 ///
 /// let typo = CreateRequest::from_json(r#"{"fields": [{"key": "a", "lable": "A"}], "original_filename": "a.csv"}"#);
-/// let Err(Error::InvalidRequest { violations }) = typo else { panic!("expected a refusal") };
+/// let Err(Error::InvalidRequest { violations, .. }) = typo else { panic!("expected a refusal") };
 /// assert!(violations.to_string().contains("`fields[0].lable` is not a key Dromo knows: did you mean `label`?"));
 /// # Ok::<(), dromo_client::Error>(())
 /// ```

@@ -971,7 +971,7 @@ impl ImportRequest {
 ///     initial_data: Some(vec![serde_json::json!({"email": "ada@example.com"})]),
 ///     ..Default::default()
 /// };
-/// let Err(Error::InvalidRequest { violations }) = validate(&body) else { panic!("expected violations") };
+/// let Err(Error::InvalidRequest { violations, .. }) = validate(&body) else { panic!("expected violations") };
 /// assert_eq!(violations.0.len(), 2); // both a file and rows; not a supported file type
 /// ```
 pub fn validate(body: &types::CreateHeadlessImportBody) -> Result<(), Error> {

@@ -1,10 +1,9 @@
 //! Fetching the cleaned rows of a successful import: the result URL, then a streamed download
 //! parsed row by row.
 
-use crate::error::{from_progenitor, read_limited, snippet, BoxError, Error, ServerText};
+use crate::error::{read_limited, BoxError, Error, ServerText};
 use crate::presigned::PresignedUrl;
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
-use crate::types::GetHeadlessImportUrlResponse;
 use crate::upload::{with_watchdog, S3Error, StallWatch};
 use crate::wait::parse_import_id;
 use crate::Client;
@@ -78,13 +77,13 @@ impl Client {
 
     /// One `GET /headless/imports/{id}/url/`, not retried.
     async fn result_url_once(&self, id: &str, uuid: uuid::Uuid) -> Result<PresignedUrl, Error> {
-        let context = self.context(format!("results of headless import {id}"));
-        let response = match self.api().get_headless_import_url().id(uuid).send().await {
-            Ok(response) => response.into_inner(),
-            Err(e) => {
-                return Err(from_progenitor::<GetHeadlessImportUrlResponse, _>(e, &context).await)
-            }
-        };
+        let response = self
+            .api()
+            .get_headless_import_url()
+            .id(uuid)
+            .send()
+            .await?
+            .into_inner();
         let raw = response.presigned_url.ok_or_else(|| Error::Decode {
             status: 200,
             path: "presigned_url".to_owned(),
@@ -125,7 +124,7 @@ impl Client {
     ///
     /// A download that fails before the first byte (connection failure, 5xx) is retried; one
     /// that breaks midway ends the stream with an [`Error::Download`]. A row that does not
-    /// decode is an [`Error::Decode`] whose path starts with the row's index, e.g. `[41].email`.
+    /// fit `T` is an [`Error::RowMismatch`] whose path starts with the row's index, e.g. `[41].email`.
     pub async fn stream_results<T: DeserializeOwned + Send + 'static>(
         &self,
         id: impl fmt::Display,
@@ -467,16 +466,13 @@ fn decode_row<T: DeserializeOwned>(index: usize, row: &[u8]) -> Result<T, Error>
             p => format!("[{index}].{p}"),
         };
         // serde's message quotes the row's value: scrubbed like any server text.
-        let message = scrub(
-            &format!("row {index}: {}", e.into_inner()),
-            MAX_MESSAGE_CHARS,
-        );
-        Error::Decode {
-            status: 200,
+        let message = scrub(&e.into_inner().to_string(), MAX_MESSAGE_CHARS);
+        // The rows are what Dromo sent; the type they must fit is the caller's.
+        Error::RowMismatch {
+            index,
             source: Box::new(ServerText(message.clone())),
             message,
             path,
-            snippet: snippet(row),
         }
     })
 }
@@ -833,18 +829,18 @@ mod tests {
         }
         let e = decode_row::<Person>(41, br#"{"email": 3}"#).unwrap_err();
         match &e {
-            Error::Decode { path, .. } => assert_eq!(path, "[41].email"),
+            Error::RowMismatch { path, .. } => assert_eq!(path, "[41].email"),
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("[41].email"), "{e}");
         let e = decode_row::<Person>(7, b"[1]").unwrap_err();
         assert!(
-            matches!(&e, Error::Decode { path, .. } if path == "[7][0]"),
+            matches!(&e, Error::RowMismatch { path, .. } if path == "[7][0]"),
             "{e:?}"
         );
         let e = decode_row::<Person>(8, b"true").unwrap_err();
         assert!(
-            matches!(&e, Error::Decode { path, .. } if path == "[8]"),
+            matches!(&e, Error::RowMismatch { path, .. } if path == "[8]"),
             "{e:?}"
         );
     }

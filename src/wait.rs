@@ -1,6 +1,6 @@
 //! Waiting for a headless import to finish: polite polling with backoff, jitter and a deadline.
 
-use crate::error::{from_progenitor, Error, Violation, Violations};
+use crate::error::{Error, Violation, Violations};
 use crate::retry::{jitter, later, RetryPolicy};
 use crate::types::HeadlessImportFull;
 use crate::{Client, ImportStatus};
@@ -231,16 +231,20 @@ impl Client {
     }
 
     /// One `GET /headless/imports/{id}/`, not retried.
-    async fn retrieve_once(&self, id: &str, uuid: uuid::Uuid) -> Result<HeadlessImportFull, Error> {
-        let context = self.context(format!("headless import {id}"));
-        match self.api().retrieve_headless_import().id(uuid).send().await {
-            Ok(response) => {
-                let mut import = response.into_inner();
-                redact_upload_url(&mut import);
-                Ok(import)
-            }
-            Err(e) => Err(from_progenitor::<HeadlessImportFull, _>(e, &context).await),
-        }
+    async fn retrieve_once(
+        &self,
+        _id: &str,
+        uuid: uuid::Uuid,
+    ) -> Result<HeadlessImportFull, Error> {
+        let response = self
+            .api()
+            .retrieve_headless_import()
+            .id(uuid)
+            .send()
+            .await?;
+        let mut import = response.into_inner();
+        redact_upload_url(&mut import);
+        Ok(import)
     }
 
     /// Polls import `id` until it is `SUCCESSFUL`, `NEEDS_REVIEW` or `FAILED`, or until

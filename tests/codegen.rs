@@ -627,3 +627,44 @@ fn corrections_fail_when_their_target_is_gone() {
         "{error}"
     );
 }
+
+#[test]
+fn every_generated_send_returns_the_crates_error() {
+    let code = codegen::generate(SPEC).expect("the vendored spec generates");
+    let file = syn::parse_file(&code).unwrap();
+    let mut mapped = 0;
+    let mut raw = 0;
+    for item in &file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = &module.content else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Impl(imp) = item else { continue };
+            for item in &imp.items {
+                let syn::ImplItem::Fn(f) = item else { continue };
+                let output = &f.sig.output;
+                let output = quote::quote!(#output).to_string();
+                match f.sig.ident.to_string().as_str() {
+                    "send" => {
+                        assert!(output.contains("crate :: Error"), "{output}");
+                        mapped += 1;
+                    }
+                    "send_unchecked" => {
+                        assert!(matches!(f.vis, syn::Visibility::Restricted(_)));
+                        raw += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert_eq!((mapped, raw), (25, 25));
+    // Documented error statuses hand their unread answer over, so its body is read.
+    assert!(
+        !code.contains("ErrorResponse"),
+        "an error arm still drops the body"
+    );
+}

@@ -194,6 +194,12 @@ fn from_env_reads_key_and_base_url() {
     let error = Client::from_env().unwrap_err();
     assert!(error.to_string().contains("DROMO_API_KEY"), "{error}");
 
+    // Set but empty: say so, not "set one with `api_key(..)`".
+    std::env::set_var("DROMO_API_KEY", " ");
+    let error = Client::from_env().unwrap_err().to_string();
+    assert!(error.contains("DROMO_API_KEY is set but empty"), "{error}");
+    assert!(!error.contains("api_key(..)"), "{error}");
+
     std::env::set_var("DROMO_API_KEY", KEY);
     assert_eq!(
         Client::from_env().unwrap().base_url(),

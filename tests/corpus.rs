@@ -180,7 +180,7 @@ fn refusal(body: &Value) -> String {
         Err(e) => Err(e),
     };
     match result {
-        Err(Error::InvalidRequest { violations }) => violations.to_string(),
+        Err(Error::InvalidRequest { violations, .. }) => violations.to_string(),
         other => panic!("expected a refusal of {body}, got {other:?}"),
     }
 }

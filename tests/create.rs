@@ -230,7 +230,7 @@ async fn an_invalid_request_lists_every_problem_and_sends_nothing() {
         ..Default::default()
     };
     let err = client.create_headless_import(raw).await.unwrap_err();
-    let Error::InvalidRequest { violations } = &err else {
+    let Error::InvalidRequest { violations, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(violations.0.len(), 2, "{err}");
@@ -354,7 +354,7 @@ async fn a_rate_limit_says_how_long_to_wait() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "rate limited by Dromo (HTTP 429): retry after 17 s (Retry-After); Dromo allows 20 creates per minute and 12 status polls per minute per import");
+    assert_eq!(err.to_string(), "rate limited by Dromo (HTTP 429) (server said: Request was throttled. Expected available in 17 seconds.): retry after 17 s (Retry-After); Dromo allows 20 creates per minute and 12 status polls per minute per import");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(17)));
     assert_eq!((err.status(), err.is_retryable()), (Some(429), true));
 }
@@ -439,8 +439,16 @@ async fn a_success_that_does_not_decode_names_the_json_path() {
     assert_eq!((*status, path.as_str()), (201, "created_date"));
     let text = err.to_string();
     assert!(
-        text.starts_with("could not read Dromo's answer (HTTP 201): at `created_date`: "),
+        text.starts_with(
+            "could not read Dromo's answer (HTTP 201): it does not have the documented shape at `created_date`"
+        ),
         "{text}"
+    );
+    // The decoder's message is the source, not repeated in `Display`.
+    let cause = err.source().unwrap().to_string();
+    assert!(
+        !cause.is_empty() && !text.contains(&cause),
+        "{cause} / {text}"
     );
     // Key order depends on serde_json's `preserve_order`, which workspace builds may unify in.
     assert!(text.contains("body starts `{"), "{text}");

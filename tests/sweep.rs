@@ -11,15 +11,13 @@
 //! then `DROMO_PRISM_DYNAMIC_URL=http://127.0.0.1:4011 cargo test --test sweep`.
 //! `DROMO_SWEEP_DRAWS` sets the calls per operation (default 5).
 
-use dromo_client::generated::{Error, ResponseValue};
-use dromo_client::{types, Client};
+use dromo_client::generated::ResponseValue;
+use dromo_client::{types, Client, Error};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const DEFAULT_DRAWS: usize = 5;
-/// How much of a failing body the report shows.
-const BODY_SHOWN: usize = 3_000;
 const ID: &str = "66d6300d-1414-4655-83b4-8c80fc527315";
 
 /// The operations swept, by their `operationId` in `openapi.json`.
@@ -79,81 +77,42 @@ struct Failure {
     summary: String,
     /// The details of this one (the decoder's message, which quotes the value).
     detail: String,
-    /// The body received (cut to `BODY_SHOWN`), if any.
+    /// The body received (its first characters), if any.
     body: String,
 }
 
-fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    if text.len() > BODY_SHOWN {
-        let cut = (0..=BODY_SHOWN)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        format!("{}… ({} bytes in all)", &text[..cut], bytes.len())
-    } else {
-        text.into_owned()
-    }
-}
-
-/// The JSON path where `T` fails to decode `bytes`, and the decoder's message there.
-fn decode_error_path<T: DeserializeOwned>(bytes: &[u8]) -> (String, String) {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(_) => (
-            "(none)".to_owned(),
-            "decodes on its own (the failure is elsewhere)".to_owned(),
-        ),
-        Err(e) => (e.path().to_string(), e.inner().to_string()),
-    }
-}
-
 /// Checks one call's outcome: decoded, or why not.
-async fn outcome<T: DeserializeOwned, E: std::fmt::Debug>(
-    result: Result<ResponseValue<T>, Error<E>>,
+async fn outcome<T: DeserializeOwned>(
+    result: Result<ResponseValue<T>, Error>,
 ) -> Result<(), Failure> {
     match result {
         Ok(_) => Ok(()),
-        Err(Error::InvalidResponsePayload(bytes, _)) => {
-            let (path, detail) = decode_error_path::<T>(&bytes);
-            Err(Failure {
-                summary: format!(
-                    "does not decode as {} at `{path}`",
-                    std::any::type_name::<T>().replace("dromo_client::generated::", ""),
-                ),
-                detail,
-                body: shown(&bytes),
-            })
-        }
-        Err(Error::UnexpectedResponse(response)) => {
-            let status = response.status();
-            let body = response.bytes().await.unwrap_or_default();
-            let who = if status.as_u16() == 422 {
-                "Prism refused the request this test sent (fix the test's request)"
-            } else if status.as_u16() == 500 {
-                "Prism could not answer (its generated body broke the spec?)"
-            } else {
-                "an answer the spec does not list"
+        Err(Error::Decode {
+            path,
+            message,
+            snippet,
+            ..
+        }) => Err(Failure {
+            summary: format!(
+                "does not decode as {} at `{path}`",
+                std::any::type_name::<T>().replace("dromo_client::generated::", ""),
+            ),
+            detail: message,
+            body: snippet,
+        }),
+        Err(e) => {
+            let who = match e.status() {
+                Some(422) => "Prism refused the request this test sent (fix the test's request)",
+                Some(500) => "Prism could not answer (its generated body broke the spec?)",
+                Some(_) => "an answer that is not the success",
+                None => "request failed",
             };
             Err(Failure {
-                summary: format!("HTTP {status}: {who}"),
+                summary: format!("{who}: {e}"),
                 detail: String::new(),
-                body: shown(&body),
+                body: e.response().map(|r| r.body.clone()).unwrap_or_default(),
             })
         }
-        Err(Error::ErrorResponse(response)) => Err(Failure {
-            summary: format!(
-                "HTTP {}: a documented error answer, not the success",
-                response.status()
-            ),
-            detail: String::new(),
-            body: String::new(),
-        }),
-        Err(e) => Err(Failure {
-            summary: format!("request failed: {e}"),
-            detail: String::new(),
-            body: String::new(),
-        }),
     }
 }
 

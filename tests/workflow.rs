@@ -64,14 +64,22 @@ fn paused() -> ImportOptions {
 }
 
 fn step_of(e: &Error) -> (Step, Option<String>, &Error) {
-    match e {
-        Error::Step {
-            step,
-            import_id,
-            source,
-        } => (*step, import_id.clone(), source),
-        other => panic!("not a step error: {other:?}"),
+    let step = e
+        .step()
+        .unwrap_or_else(|| panic!("not a step error: {e:?}"));
+    (step, e.import_id().map(str::to_owned), e.kind())
+}
+
+/// Every message of the error's chain, as anyhow's `{:#}` shows it.
+fn chain(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
+    text
 }
 
 #[tokio::test(start_paused = true)]
@@ -282,7 +290,17 @@ async fn a_missing_file_creates_nothing() {
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id), (Step::Upload, None));
     assert!(matches!(source, Error::File { .. }), "{source:?}");
-    assert!(err.to_string().contains("/no/such/people.csv"), "{err}");
+    assert!(
+        err.kind().to_string().contains("/no/such/people.csv"),
+        "{err}"
+    );
+    // No import exists yet: the message must not speak of one.
+    assert_eq!(
+        err.to_string().split(": ").next().unwrap(),
+        "upload step failed, before any import was created",
+        "{err}"
+    );
+    assert!(!err.to_string().contains("of import"), "{err}");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
 
@@ -344,9 +362,9 @@ async fn an_upload_failure_names_the_step_and_the_import() {
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id.as_deref()), (Step::Upload, Some(ID)));
     assert!(matches!(source, Error::Upload { .. }), "{source:?}");
-    let text = err.to_string();
+    let text = chain(&err);
     assert!(
-        text.starts_with(&format!("upload step of import {ID} failed"))
+        err.to_string() == format!("upload step of import {ID} failed")
             && text.contains("30 minutes"),
         "{text}"
     );
@@ -415,7 +433,7 @@ async fn a_results_failure_names_the_step_and_the_import() {
     let (step, id, source) = step_of(&err);
     assert_eq!((step, id.as_deref()), (Step::Results, Some(ID)));
     assert!(
-        matches!(source, Error::Decode { path, .. } if path == "[0].email"),
+        matches!(source, Error::RowMismatch { path, .. } if path == "[0].email"),
         "{source:?}"
     );
     assert!(!format!("{err:?}").contains(SIGNATURE));

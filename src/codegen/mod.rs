@@ -6,6 +6,7 @@
 
 pub mod convert;
 pub mod corrections;
+pub mod errors;
 
 use serde_json::Value;
 use std::fmt;
@@ -97,6 +98,9 @@ pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
             )));
         }
     };
-    let file = syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
+    let mut file =
+        syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
+    // Every operation's `send` returns `crate::Error` (see `errors.rs` for why it is a transform).
+    errors::map_send_errors(&mut file).map_err(CodegenError::Generate)?;
     Ok(prettyplease::unparse(&file))
 }
