@@ -1,4 +1,4 @@
-//! `create_headless_import` against wiremock: the exact request sent, and a readable error for
+//! `create_import` against wiremock: the exact request sent, and a readable error for
 //! every way the create can fail.
 
 use dromo_client::{
@@ -94,7 +94,7 @@ async fn saved_schema_and_file_sends_the_documented_request() {
     .await;
 
     let request = saved_file()
-        .settings_with(|s| {
+        .build_settings(|s| {
             s.development_mode(true)
                 .import_identifier("contacts".to_owned())
         })
@@ -106,7 +106,7 @@ async fn saved_schema_and_file_sends_the_documented_request() {
                 .company("acme", "Acme"),
         );
     let import = client(&server)
-        .create_headless_import(request)
+        .create_import(request)
         .await
         .unwrap();
 
@@ -166,7 +166,7 @@ async fn inline_fields_and_struct_rows_are_sent_as_serialized() {
         Source::rows(&rows).unwrap(),
     );
     let import = client(&server)
-        .create_headless_import(request)
+        .create_import(request)
         .await
         .unwrap();
     assert_eq!(
@@ -191,7 +191,7 @@ async fn the_raw_generated_body_is_sent_unchanged() {
     )
     .await;
     let raw: types::CreateHeadlessImportBody = serde_json::from_value(body).unwrap();
-    let import = client(&server).create_headless_import(raw).await.unwrap();
+    let import = client(&server).create_import(raw).await.unwrap();
     assert_eq!(import.status, ImportStatus::Running);
 }
 
@@ -208,7 +208,7 @@ async fn an_invalid_request_lists_every_problem_and_sends_nothing() {
         Source::file("contacts.pdf"),
     )
     .user(User::new(""));
-    let err = client.create_headless_import(typed).await.unwrap_err();
+    let err = client.create_import(typed).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid import request, nothing was sent: 4 problems: \
@@ -229,7 +229,7 @@ async fn an_invalid_request_lists_every_problem_and_sends_nothing() {
         .into()])),
         ..Default::default()
     };
-    let err = client.create_headless_import(raw).await.unwrap_err();
+    let err = client.create_import(raw).await.unwrap_err();
     let Error::InvalidRequest { violations } = &err else {
         panic!("{err:?}")
     };
@@ -256,7 +256,7 @@ async fn a_404_names_the_saved_schema() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(
@@ -281,7 +281,7 @@ async fn a_rejected_key_says_which_key_to_use_and_never_shows_it() {
         )
         .await;
         let err = client(&server)
-            .create_headless_import(saved_file())
+            .create_import(saved_file())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
@@ -305,7 +305,7 @@ async fn a_refused_body_lists_the_servers_messages_per_field() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
@@ -322,7 +322,7 @@ async fn a_refused_body_lists_the_servers_messages_per_field() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert_eq!(
@@ -350,7 +350,7 @@ async fn a_rate_limit_says_how_long_to_wait() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
@@ -369,7 +369,7 @@ async fn a_server_error_is_retryable_and_shows_the_message_or_a_truncated_body()
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Server { .. }), "{err:?}");
@@ -385,7 +385,7 @@ async fn a_server_error_is_retryable_and_shows_the_message_or_a_truncated_body()
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     let shown: String = long.chars().take(200).collect();
@@ -407,7 +407,7 @@ async fn an_html_page_from_a_proxy_shows_the_status_and_the_start_of_the_page() 
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -430,7 +430,7 @@ async fn a_success_that_does_not_decode_names_the_json_path() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     let Error::Decode { status, path, .. } = &err else {
@@ -476,7 +476,7 @@ async fn a_refused_connection_names_the_host() {
         .build()
         .unwrap();
     let err = client
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert_connection(&err, &addr.to_string(), ConnectionFailure::Refused);
@@ -495,7 +495,7 @@ async fn an_unknown_host_is_a_dns_failure() {
         .build()
         .unwrap();
     let err = client
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert_connection(&err, "does-not-exist.invalid", ConnectionFailure::Dns);
@@ -522,7 +522,7 @@ async fn a_server_that_never_answers_times_out() {
         .unwrap();
     let started = std::time::Instant::now();
     let err = client
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -559,7 +559,7 @@ async fn rows_over_15_mb_are_refused_before_sending() {
         Source::rows(&rows).unwrap(),
     );
     let err = client(&server)
-        .create_headless_import(request)
+        .create_import(request)
         .await
         .unwrap_err();
     let expected = 16 * (1024 * 1024 + 4) + 15 + 2; // `["…"]` per row, commas, brackets
@@ -587,7 +587,7 @@ async fn a_404_without_a_saved_schema_names_the_endpoint() {
         Source::file("a.csv"),
     );
     let err = client(&server)
-        .create_headless_import(request)
+        .create_import(request)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
@@ -621,7 +621,7 @@ async fn a_throttled_create_is_sent_again_but_a_failed_one_is_not() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let created = client.create_headless_import(saved_file()).await.unwrap();
+    let created = client.create_import(saved_file()).await.unwrap();
     assert_eq!(created.status, ImportStatus::AwaitingUpload);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -640,7 +640,7 @@ async fn a_throttled_create_is_sent_again_but_a_failed_one_is_not() {
         .build()
         .unwrap();
     let err = client
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Server { .. }), "{err:?}");

@@ -60,7 +60,7 @@ fn stand_in_client(server: &StandIn) -> Client {
 }
 
 fn paused() -> ImportOptions {
-    ImportOptions::default().upload(UploadOptions::default().without_stall_timeout())
+    ImportOptions::default().with_upload(UploadOptions::default().without_stall_timeout())
 }
 
 fn step_of(e: &Error) -> (Step, Option<String>, &Error) {
@@ -82,7 +82,7 @@ async fn a_streamed_file_import_gives_the_rows_one_by_one() {
     let file = csv(&dir, 2_500);
     let request = ImportRequest::new(schema(), Source::file("people.csv"));
     let outcome = stand_in_client(&server)
-        .import_file_streamed::<Person>(&file, request, &paused())
+        .import_file_stream::<Person>(&file, request, &paused())
         .await
         .unwrap();
     assert_eq!(outcome.status(), ImportStatus::Successful);
@@ -109,7 +109,7 @@ async fn streamed_rows_import_reports_review_like_the_collected_one() {
         Source::rows([["Ada", "ada@example.com"]]).unwrap(),
     );
     let outcome = stand_in_client(&server)
-        .import_rows_streamed::<Person>(request, &paused())
+        .import_rows_stream::<Person>(request, &paused())
         .await
         .unwrap();
     assert_eq!(outcome.status(), ImportStatus::NeedsReview);
@@ -195,7 +195,7 @@ async fn a_rows_import_gives_the_rows() {
         })
         .collect();
     let outcome = stand_in_client(&server)
-        .import_rows::<_, Person>(&people, schema())
+        .import_rows::<Person>(&people, schema())
         .await
         .unwrap();
     match outcome {
@@ -237,7 +237,7 @@ async fn needs_review_and_failed_are_outcomes() {
 
     server.set_outcome(Outcome::Failed);
     let outcome = stand_in_client(&server)
-        .import_rows::<_, Person>([["a", "a@example.com"]], schema())
+        .import_rows::<Person>([["a", "a@example.com"]], schema())
         .await
         .unwrap();
     match outcome {
@@ -254,7 +254,7 @@ async fn a_wait_that_runs_out_is_still_processing() {
         .await
         .unwrap();
     let options =
-        ImportOptions::default().wait(WaitOptions::default().max_wait(Duration::from_secs(60)));
+        ImportOptions::default().with_wait(WaitOptions::default().with_max_wait(Duration::from_secs(60)));
     let request = ImportRequest::new(schema(), Source::rows([["a", "a@example.com"]]).unwrap());
     let outcome = stand_in_client(&server)
         .import_rows_with::<Person>(request, &options)
@@ -369,7 +369,7 @@ async fn a_wait_failure_names_the_step_and_the_import() {
         .mount(&server)
         .await;
     let err = mock_client(&server)
-        .import_rows::<_, Person>([["a", "b"]], schema())
+        .import_rows::<Person>([["a", "b"]], schema())
         .await
         .unwrap_err();
     let (step, id, source) = step_of(&err);
@@ -409,7 +409,7 @@ async fn a_results_failure_names_the_step_and_the_import() {
         .mount(&server)
         .await;
     let err = mock_client(&server)
-        .import_rows::<_, Person>([["a", "b"]], schema())
+        .import_rows::<Person>([["a", "b"]], schema())
         .await
         .unwrap_err();
     let (step, id, source) = step_of(&err);
