@@ -61,7 +61,7 @@ fn with_everything(request: ImportRequest) -> ImportRequest {
 }
 
 fn assert_created(import: &CreatedImport) {
-    assert!(!import.id.is_empty());
+    assert!(!import.id.as_uuid().is_nil(), "{import:?}");
     assert!(import.upload_url.is_some(), "{import:?}");
     assert!(import.review_url.is_some(), "{import:?}");
 }

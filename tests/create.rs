@@ -40,14 +40,14 @@ async fn strict_server() -> MockServer {
 
 fn created(status: &str) -> serde_json::Value {
     json!({
-        "id": "imp-1",
+        "id": "9a1e6b7c-0000-4000-8000-000000000001",
         "schema_id": SCHEMA_ID,
         "status": status,
         "original_filename": "contacts.csv",
         "created_date": "2024-05-01T10:00:00Z",
         "modified_date": "2024-05-01T10:00:00Z",
-        "upload": format!("https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/imp-1?X-Amz-Date=20240501T100000Z&X-Amz-Expires=1800&X-Amz-Signature={SIGNATURE}"),
-        "review_url": "https://app.dromo.io/headless/imp-1/",
+        "upload": format!("https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/9a1e6b7c-0000-4000-8000-000000000001?X-Amz-Date=20240501T100000Z&X-Amz-Expires=1800&X-Amz-Signature={SIGNATURE}"),
+        "review_url": "https://app.dromo.io/headless/9a1e6b7c-0000-4000-8000-000000000001/",
         "result_metadata": null,
         "import_errors": null
     })
@@ -110,16 +110,16 @@ async fn saved_schema_and_file_sends_the_documented_request() {
         .await
         .unwrap();
 
-    assert_eq!(import.id, "imp-1");
+    assert_eq!(import.id.to_string(), "9a1e6b7c-0000-4000-8000-000000000001");
     assert_eq!(import.status, ImportStatus::AwaitingUpload);
     assert_eq!(
         import.review_url.as_deref(),
-        Some("https://app.dromo.io/headless/imp-1/")
+        Some("https://app.dromo.io/headless/9a1e6b7c-0000-4000-8000-000000000001/")
     );
     let upload = import.upload_url.as_ref().unwrap();
     assert_eq!(
         upload.to_string(),
-        "https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/imp-1?<redacted>"
+        "https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/9a1e6b7c-0000-4000-8000-000000000001?<redacted>"
     );
     assert!(upload.expose().contains(SIGNATURE));
     assert_eq!(upload.expires_after(), Some(Duration::from_secs(1800)));
@@ -144,7 +144,7 @@ async fn inline_fields_and_struct_rows_are_sent_as_serialized() {
             ],
             "initial_data": [{"email": "ada@example.com", "plan": "pro"}, {"email": "bob@example.com", "plan": "free"}]
         }),
-        ResponseTemplate::new(201).set_body_json(json!({"id": "imp-2", "status": "PENDING", "review_url": "https://app.dromo.io/headless/imp-2/"})),
+        ResponseTemplate::new(201).set_body_json(json!({"id": "9a1e6b7c-0000-4000-8000-000000000002", "status": "PENDING", "review_url": "https://app.dromo.io/headless/9a1e6b7c-0000-4000-8000-000000000002/"})),
     )
     .await;
 
@@ -170,8 +170,8 @@ async fn inline_fields_and_struct_rows_are_sent_as_serialized() {
         .await
         .unwrap();
     assert_eq!(
-        (import.id.as_str(), import.status),
-        ("imp-2", ImportStatus::Pending)
+        (import.id.to_string().as_str(), import.status),
+        ("9a1e6b7c-0000-4000-8000-000000000002", ImportStatus::Pending)
     );
     assert!(import.upload_url.is_none());
 }
@@ -425,7 +425,7 @@ async fn a_success_that_does_not_decode_names_the_json_path() {
         &server,
         saved_file_body(),
         ResponseTemplate::new(201).set_body_json(
-            json!({"id": "imp-3", "status": "AWAITING_UPLOAD", "created_date": "yesterday"}),
+            json!({"id": "9a1e6b7c-0000-4000-8000-000000000003", "status": "AWAITING_UPLOAD", "created_date": "yesterday"}),
         ),
     )
     .await;

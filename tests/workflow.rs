@@ -130,7 +130,7 @@ async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     let steps = Arc::new(Mutex::new(Vec::new()));
     let record = steps.clone();
     let options = paused()
-        .on_step(move |step, id| record.lock().unwrap().push((step, id.map(str::to_owned))));
+        .on_step(move |step, id| record.lock().unwrap().push((step, id.map(ToString::to_string))));
     let request = ImportRequest::new(schema(), Source::file("people.csv"));
     let outcome = stand_in_client(&server)
         .import_file_with::<Person>(&file, request, &options)
@@ -154,7 +154,7 @@ async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     assert_eq!(steps[0].1, None);
     assert!(steps[1..]
         .iter()
-        .all(|(_, id)| id.as_deref() == Some(outcome.import_id())));
+        .all(|(_, id)| id.as_deref() == Some(outcome.import_id().to_string().as_str())));
     // The key went to the API only.
     for request in server.requests() {
         let to_api = request.path.starts_with("/api/");
@@ -228,7 +228,7 @@ async fn needs_review_and_failed_are_outcomes() {
             assert!(
                 review_url
                     .as_deref()
-                    .is_some_and(|u| u.contains(import_id.as_str())),
+                    .is_some_and(|u| u.contains(&import_id.to_string())),
                 "{review_url:?}"
             );
         }
@@ -266,7 +266,7 @@ async fn a_wait_that_runs_out_is_still_processing() {
             import_id,
         } => {
             assert_eq!(*last_status, ImportStatus::Pending);
-            assert_eq!(server.import_status(import_id).as_deref(), Some("PENDING"));
+            assert_eq!(server.import_status(&import_id.to_string()).as_deref(), Some("PENDING"));
         }
         other => panic!("{other:?}"),
     }
