@@ -303,8 +303,8 @@ mod tests {
             matches!(&err, Error::Decode { path, .. } if path == "id"),
             "{err:?}"
         );
-        let err = CreatedImport::from_response(201, br#"{"id":"i-3","status":"PENDING"}"#)
-            .unwrap_err();
+        let err =
+            CreatedImport::from_response(201, br#"{"id":"i-3","status":"PENDING"}"#).unwrap_err();
         assert!(
             matches!(&err, Error::Decode { path, .. } if path == "id"),
             "a non-UUID id: {err:?}"

@@ -253,10 +253,19 @@ mod tests {
         let err = "12345".parse::<SftpConnectorId>().unwrap_err();
         assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
         let shown = err.to_string();
-        assert!(shown.contains("`12345` is not an SFTP connector id"), "{shown}");
-        assert!(shown.contains("a1b2c3d4-e5f6-7890-abcd-ef1234567890"), "{shown}");
+        assert!(
+            shown.contains("`12345` is not an SFTP connector id"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("a1b2c3d4-e5f6-7890-abcd-ef1234567890"),
+            "{shown}"
+        );
         let err = serde_json::from_str::<SchemaId>("\"nope\"").unwrap_err();
-        assert!(err.to_string().contains("is not a saved schema id"), "{err}");
+        assert!(
+            err.to_string().contains("is not a saved schema id"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -268,9 +277,6 @@ mod tests {
         assert_eq!(import_id(*id.as_uuid()).unwrap(), id);
         assert_eq!(import_id(id).unwrap(), id);
         assert_eq!(import_id(&id).unwrap(), id);
-        assert!(matches!(
-            import_id("x"),
-            Err(Error::InvalidRequest { .. })
-        ));
+        assert!(matches!(import_id("x"), Err(Error::InvalidRequest { .. })));
     }
 }

@@ -2,11 +2,11 @@
 //! parsed row by row.
 
 use crate::error::{from_progenitor, read_limited, snippet, BoxError, Error, ServerText};
+use crate::ids::{import_id, ImportId};
 use crate::presigned::PresignedUrl;
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
 use crate::types::GetHeadlessImportUrlResponse;
 use crate::upload::{with_watchdog, S3Error, StallWatch};
-use crate::ids::{import_id, ImportId};
 use crate::Client;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
@@ -71,8 +71,7 @@ impl Client {
     pub async fn result_url(
         &self,
         id: impl TryInto<ImportId, Error: Into<Error>>,
-    ) -> Result<PresignedUrl, Error>
-    {
+    ) -> Result<PresignedUrl, Error> {
         let id = import_id(id)?;
         self.retry_policy()
             .run("result URL", None, |_| self.result_url_once(&id))

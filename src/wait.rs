@@ -218,8 +218,7 @@ impl Client {
     pub async fn retrieve_import(
         &self,
         id: impl TryInto<ImportId, Error: Into<Error>>,
-    ) -> Result<HeadlessImportFull, Error>
-    {
+    ) -> Result<HeadlessImportFull, Error> {
         let id = import_id(id)?;
         self.retry_policy()
             .run("retrieve import", None, |_| self.retrieve_once(&id))
@@ -264,9 +263,9 @@ impl Client {
     /// ```
     pub async fn wait_for_import(
         &self,
-        id: impl TryInto<ImportId, Error: Into<Error>>, options: &WaitOptions,
-    ) -> Result<WaitOutcome, Error>
-    {
+        id: impl TryInto<ImportId, Error: Into<Error>>,
+        options: &WaitOptions,
+    ) -> Result<WaitOutcome, Error> {
         let id = import_id(id)?;
         let start = Instant::now();
         // `None`: a maximum wait too long to count, so no deadline.

@@ -388,9 +388,7 @@ impl Client {
         match waited {
             WaitOutcome::Succeeded { .. } => {
                 options.step(Step::Results, Some(&id));
-                let rows = fetch(id)
-                    .await
-                    .map_err(in_step(Step::Results, Some(&id)))?;
+                let rows = fetch(id).await.map_err(in_step(Step::Results, Some(&id)))?;
                 Ok(ImportOutcome::Imported {
                     import_id: id,
                     rows,

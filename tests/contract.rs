@@ -173,10 +173,7 @@ async fn contract_a_body_breaking_the_spec_is_rejected_with_its_violations() {
     )
     .settings(settings);
     request.validate().unwrap();
-    let err = client(&url)
-        .create_import(request)
-        .await
-        .unwrap_err();
+    let err = client(&url).create_import(request).await.unwrap_err();
     assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
     assert_eq!((err.status(), err.is_retryable()), (Some(422), false));
     let messages = &err.response().unwrap().messages;

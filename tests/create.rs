@@ -105,12 +105,12 @@ async fn saved_schema_and_file_sends_the_documented_request() {
                 .email("ada@example.com")
                 .company("acme", "Acme"),
         );
-    let import = client(&server)
-        .create_import(request)
-        .await
-        .unwrap();
+    let import = client(&server).create_import(request).await.unwrap();
 
-    assert_eq!(import.id.to_string(), "9a1e6b7c-0000-4000-8000-000000000001");
+    assert_eq!(
+        import.id.to_string(),
+        "9a1e6b7c-0000-4000-8000-000000000001"
+    );
     assert_eq!(import.status, ImportStatus::AwaitingUpload);
     assert_eq!(
         import.review_url.as_deref(),
@@ -165,13 +165,13 @@ async fn inline_fields_and_struct_rows_are_sent_as_serialized() {
         ]),
         Source::rows(&rows).unwrap(),
     );
-    let import = client(&server)
-        .create_import(request)
-        .await
-        .unwrap();
+    let import = client(&server).create_import(request).await.unwrap();
     assert_eq!(
         (import.id.to_string().as_str(), import.status),
-        ("9a1e6b7c-0000-4000-8000-000000000002", ImportStatus::Pending)
+        (
+            "9a1e6b7c-0000-4000-8000-000000000002",
+            ImportStatus::Pending
+        )
     );
     assert!(import.upload_url.is_none());
 }
@@ -475,10 +475,7 @@ async fn a_refused_connection_names_the_host() {
         .base_url(format!("http://{addr}"))
         .build()
         .unwrap();
-    let err = client
-        .create_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert_connection(&err, &addr.to_string(), ConnectionFailure::Refused);
     assert_eq!(
         err.to_string(),
@@ -494,10 +491,7 @@ async fn an_unknown_host_is_a_dns_failure() {
         .base_url("http://does-not-exist.invalid")
         .build()
         .unwrap();
-    let err = client
-        .create_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert_connection(&err, "does-not-exist.invalid", ConnectionFailure::Dns);
     assert_eq!(err.to_string(), "could not reach does-not-exist.invalid: DNS lookup failed; check the base URL's host name and your DNS");
     assert!(!err.is_retryable());
@@ -521,10 +515,7 @@ async fn a_server_that_never_answers_times_out() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let err = client
-        .create_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     // The body was sent and no answer came: the import may exist, so this is not a plain
     // connection failure and must not be retried (issue 8, finding 3).
@@ -558,10 +549,7 @@ async fn rows_over_15_mb_are_refused_before_sending() {
         Schema::inline([Field::new("a", "A", FieldType::String)]),
         Source::rows(&rows).unwrap(),
     );
-    let err = client(&server)
-        .create_import(request)
-        .await
-        .unwrap_err();
+    let err = client(&server).create_import(request).await.unwrap_err();
     let expected = 16 * (1024 * 1024 + 4) + 15 + 2; // `["…"]` per row, commas, brackets
     assert_eq!(
         err.to_string(),
@@ -586,10 +574,7 @@ async fn a_404_without_a_saved_schema_names_the_endpoint() {
         Schema::inline([Field::new("a", "A", FieldType::String)]),
         Source::file("a.csv"),
     );
-    let err = client(&server)
-        .create_import(request)
-        .await
-        .unwrap_err();
+    let err = client(&server).create_import(request).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -639,9 +624,6 @@ async fn a_throttled_create_is_sent_again_but_a_failed_one_is_not() {
         .base_url(server.uri())
         .build()
         .unwrap();
-    let err = client
-        .create_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert!(matches!(err, Error::Server { .. }), "{err:?}");
 }

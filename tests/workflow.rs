@@ -129,8 +129,12 @@ async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     let file = csv(&dir, 1_000);
     let steps = Arc::new(Mutex::new(Vec::new()));
     let record = steps.clone();
-    let options = paused()
-        .on_step(move |step, id| record.lock().unwrap().push((step, id.map(ToString::to_string))));
+    let options = paused().on_step(move |step, id| {
+        record
+            .lock()
+            .unwrap()
+            .push((step, id.map(ToString::to_string)))
+    });
     let request = ImportRequest::new(schema(), Source::file("people.csv"));
     let outcome = stand_in_client(&server)
         .import_file_with::<Person>(&file, request, &options)
@@ -253,8 +257,8 @@ async fn a_wait_that_runs_out_is_still_processing() {
         .start()
         .await
         .unwrap();
-    let options =
-        ImportOptions::default().with_wait(WaitOptions::default().with_max_wait(Duration::from_secs(60)));
+    let options = ImportOptions::default()
+        .with_wait(WaitOptions::default().with_max_wait(Duration::from_secs(60)));
     let request = ImportRequest::new(schema(), Source::rows([["a", "a@example.com"]]).unwrap());
     let outcome = stand_in_client(&server)
         .import_rows_with::<Person>(request, &options)
@@ -266,7 +270,10 @@ async fn a_wait_that_runs_out_is_still_processing() {
             import_id,
         } => {
             assert_eq!(*last_status, ImportStatus::Pending);
-            assert_eq!(server.import_status(&import_id.to_string()).as_deref(), Some("PENDING"));
+            assert_eq!(
+                server.import_status(&import_id.to_string()).as_deref(),
+                Some("PENDING")
+            );
         }
         other => panic!("{other:?}"),
     }
