@@ -105,6 +105,13 @@ macro_rules! uuid_id {
             }
         }
 
+        /// The hyphenated form, e.g. for [`Schema::saved`](crate::Schema::saved).
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.to_string()
+            }
+        }
+
         impl From<&$name> for Uuid {
             fn from(id: &$name) -> Self {
                 id.0

@@ -43,7 +43,7 @@ pub enum ImportOutcome<R> {
         /// Dromo's `import_errors`.
         import_errors: Vec<serde_json::Map<String, serde_json::Value>>,
     },
-    /// The maximum wait ([`WaitOptions::max_wait`]) passed first; wait again later with
+    /// The maximum wait ([`WaitOptions::with_max_wait`]) passed first; wait again later with
     /// [`Client::wait_for_import`].
     StillProcessing {
         /// The import's id.
