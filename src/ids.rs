@@ -276,6 +276,8 @@ mod tests {
     }
 
     #[test]
+    // The borrowed forms are what this test is about.
+    #[allow(clippy::needless_borrows_for_generic_args)]
     fn every_argument_form_converts() {
         let id: ImportId = TEXT.parse().unwrap();
         assert_eq!(import_id(TEXT).unwrap(), id);

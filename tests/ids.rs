@@ -7,6 +7,8 @@ use serde_json::json;
 use wiremock::MockServer;
 
 #[tokio::test]
+// `ImportId` is `Copy`, but the point is that the reference form users write compiles too.
+#[allow(clippy::needless_borrows_for_generic_args)]
 async fn the_created_id_works_with_our_methods_and_the_generated_calls() {
     let server = StandIn::start().await.unwrap();
     let client = Client::builder()
@@ -42,7 +44,7 @@ async fn the_created_id_works_with_our_methods_and_the_generated_calls() {
     let fetched = client
         .api()
         .retrieve_headless_import()
-        .id(&created.id)
+        .id(created.id)
         .send()
         .await
         .unwrap();
