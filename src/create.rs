@@ -5,6 +5,7 @@ use crate::error::{
     classify_transport, decode_json, read_limited, ApiResponse, Error, RequestContext,
 };
 use crate::generated::ClientInfo;
+use crate::ids::ImportId;
 use crate::presigned::PresignedUrl;
 use crate::request::CreateRequest;
 use crate::{generated, types, ImportStatus};
@@ -19,7 +20,7 @@ use std::fmt;
 #[non_exhaustive]
 pub struct CreatedImport {
     /// The import's id.
-    pub id: String,
+    pub id: ImportId,
     /// Its status: `AWAITING_UPLOAD` for a file import; rows may already be `PENDING` or later.
     pub status: ImportStatus,
     /// Where to `PUT` the file (file imports; valid 30 minutes). Never log
@@ -52,7 +53,14 @@ impl CreatedImport {
             snippet: crate::error::snippet(body),
             source: format!("missing field `{path}`").into(),
         };
-        let id = raw.id.clone().ok_or_else(|| missing("id"))?;
+        let id_text = raw.id.as_deref().ok_or_else(|| missing("id"))?;
+        let id: ImportId = id_text.parse().map_err(|_| Error::Decode {
+            status,
+            path: "id".to_owned(),
+            message: "the created import's `id` is not a UUID".to_owned(),
+            snippet: crate::error::snippet(body),
+            source: format!("`id` is not a UUID: {}", crate::scrub::scrub(id_text, 80)).into(),
+        })?;
         let import_status = raw.status.clone().ok_or_else(|| missing("status"))?;
         let upload_url = raw
             .upload
@@ -96,7 +104,7 @@ impl Client {
     ///
     /// // A saved schema and a file to upload.
     /// let import = client
-    ///     .create_headless_import(
+    ///     .create_import(
     ///         ImportRequest::new(Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"), Source::file("contacts.csv"))
     ///             .user(User::new("user-42").name("Ada").email("ada@example.com")),
     ///     )
@@ -108,7 +116,7 @@ impl Client {
     /// struct Contact { email: String, name: String }
     /// let rows = vec![Contact { email: "ada@example.com".into(), name: "Ada".into() }];
     /// let import = client
-    ///     .create_headless_import(
+    ///     .create_import(
     ///         ImportRequest::new(
     ///             Schema::inline([
     ///                 Field::new("email", "Email", FieldType::Email).required(),
@@ -116,7 +124,7 @@ impl Client {
     ///             ]),
     ///             Source::rows(&rows)?,
     ///         )
-    ///         .settings_with(|s| s.development_mode(true)),
+    ///         .build_settings(|s| s.development_mode(true)),
     ///     )
     ///     .await?;
     /// println!("review at {:?}", import.review_url);
@@ -127,10 +135,10 @@ impl Client {
     ///     original_filename: Some("contacts.xlsx".into()),
     ///     ..Default::default()
     /// };
-    /// let import = client.create_headless_import(body).await?;
+    /// let import = client.create_import(body).await?;
     /// # let _ = import; Ok(()) }
     /// ```
-    pub async fn create_headless_import(
+    pub async fn create_import(
         &self,
         request: impl Into<CreateRequest>,
     ) -> Result<CreatedImport, Error> {
@@ -261,7 +269,7 @@ mod tests {
 
     #[test]
     fn debug_redacts_the_upload_url() {
-        let body = br#"{"id":"i-1","status":"AWAITING_UPLOAD","upload":"https://s3.example.com/k?X-Amz-Signature=topsecret","review_url":"https://app.dromo.io/headless/i-1/"}"#;
+        let body = br#"{"id":"94187d21-9820-420f-b08c-a80cbbf52604","status":"AWAITING_UPLOAD","upload":"https://s3.example.com/k?X-Amz-Signature=topsecret","review_url":"https://app.dromo.io/headless/i-1/"}"#;
         let created = CreatedImport::from_response(201, body).unwrap();
         let shown = format!("{created:?}");
         assert!(!shown.contains("topsecret"), "{shown}");
@@ -295,13 +303,20 @@ mod tests {
             matches!(&err, Error::Decode { path, .. } if path == "id"),
             "{err:?}"
         );
+        let err =
+            CreatedImport::from_response(201, br#"{"id":"i-3","status":"PENDING"}"#).unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { path, .. } if path == "id"),
+            "a non-UUID id: {err:?}"
+        );
         let err = CreatedImport::from_response(
             201,
-            br#"{"id":"i-2","status":"AWAITING_UPLOAD","upload":"/x?X-Amz-Signature=topsecret"}"#,
+            br#"{"id":"94187d21-9820-420f-b08c-a80cbbf52604","status":"AWAITING_UPLOAD","upload":"/x?X-Amz-Signature=topsecret"}"#,
         )
         .unwrap_err();
         assert!(
-            err.to_string().contains("upload URL for import i-2"),
+            err.to_string()
+                .contains("upload URL for import 94187d21-9820-420f-b08c-a80cbbf52604"),
             "{err}"
         );
         assert!(!err.to_string().contains("topsecret"), "{err}");

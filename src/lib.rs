@@ -21,6 +21,8 @@
 mod config;
 mod create;
 mod error;
+mod ids;
+mod pages;
 mod presigned;
 mod raw_body;
 mod request;
@@ -38,6 +40,8 @@ pub use config::{
 };
 pub use create::CreatedImport;
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
+pub use ids::{ImportId, SchemaId, SftpConnectorId, SftpCredentialsId, UploadId};
+pub use pages::{Pages, MAX_IMPORTS_PAGE_SIZE, MAX_UPLOADS_PAGE_SIZE};
 pub use presigned::PresignedUrl;
 pub use request::{
     validate, CreateRequest, Field, FieldType, ImportRequest, RawBody, Rows, Schema, SelectOption,

@@ -796,7 +796,7 @@ impl From<User> for types::ImportMetaDataInnerUser {
 }
 
 /// A headless import to create: a [`Schema`] and a [`Source`], plus optional settings, hooks
-/// and user. Pass it to [`Client::create_headless_import`](crate::Client::create_headless_import).
+/// and user. Pass it to [`Client::create_import`](crate::Client::create_import).
 ///
 /// "Both a saved schema and inline fields" or "neither a file nor rows" cannot be written; the
 /// rules types cannot express (unique non-empty keys, the 15 MB limit, known field types…) are
@@ -843,7 +843,7 @@ impl ImportRequest {
     }
 
     /// Settings built from an empty settings builder, e.g.
-    /// `.settings_with(|s| s.development_mode(true).title("Contacts".to_owned()))`: the easy way
+    /// `.build_settings(|s| s.development_mode(true).title("Contacts".to_owned()))`: the easy way
     /// to set a few settings.
     ///
     /// ```
@@ -851,11 +851,11 @@ impl ImportRequest {
     ///     dromo_client::Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"),
     ///     dromo_client::Source::file("contacts.csv"),
     /// )
-    /// .settings_with(|s| s.development_mode(true).max_records(Some(1000)));
+    /// .build_settings(|s| s.development_mode(true).max_records(Some(1000)));
     /// request.validate()?;
     /// # Ok::<(), dromo_client::Error>(())
     /// ```
-    pub fn settings_with(
+    pub fn build_settings(
         self,
         build: impl FnOnce(types::builder::SchemaSettings) -> types::builder::SchemaSettings,
     ) -> Self {
@@ -868,7 +868,7 @@ impl ImportRequest {
     /// Settings (merged over a saved schema's, or the inline schema's): a
     /// `types::SchemaSettings` (e.g. `serde_json::from_value(json!({..}))`) or its builder
     /// (`types::SchemaSettings::builder()`, whose `extra` must be set; see
-    /// [`ImportRequest::settings_with`]).
+    /// [`ImportRequest::build_settings`]).
     pub fn settings<S>(mut self, settings: S) -> Self
     where
         S: TryInto<types::SchemaSettings>,
@@ -959,7 +959,7 @@ impl ImportRequest {
 }
 
 /// Checks a raw generated body before it is sent, as
-/// [`Client::create_headless_import`](crate::Client::create_headless_import) does: every
+/// [`Client::create_import`](crate::Client::create_import) does: every
 /// problem is listed at once in an [`Error::InvalidRequest`], each naming the field and the fix.
 ///
 /// ```

@@ -2,10 +2,10 @@
 //! parsed row by row.
 
 use crate::error::{read_limited, BoxError, Error, ServerText};
+use crate::ids::{import_id, ImportId};
 use crate::presigned::PresignedUrl;
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
 use crate::upload::{with_watchdog, S3Error, StallWatch};
-use crate::wait::parse_import_id;
 use crate::Client;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
@@ -67,20 +67,22 @@ impl Client {
     /// println!("results at {url}"); // redacted: no signature
     /// # Ok(()) }
     /// ```
-    pub async fn result_url(&self, id: impl fmt::Display) -> Result<PresignedUrl, Error> {
-        let id = id.to_string();
-        let uuid = parse_import_id(&id)?;
+    pub async fn result_url(
+        &self,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
+    ) -> Result<PresignedUrl, Error> {
+        let id = import_id(id)?;
         self.retry_policy()
-            .run("result URL", None, |_| self.result_url_once(&id, uuid))
+            .run("result URL", None, |_| self.result_url_once(&id))
             .await
     }
 
     /// One `GET /headless/imports/{id}/url/`, not retried.
-    async fn result_url_once(&self, id: &str, uuid: uuid::Uuid) -> Result<PresignedUrl, Error> {
+    async fn result_url_once(&self, id: &ImportId) -> Result<PresignedUrl, Error> {
         let response = self
             .api()
             .get_headless_import_url()
-            .id(uuid)
+            .id(id)
             .send()
             .await?
             .into_inner();
@@ -113,7 +115,7 @@ impl Client {
     /// ```
     pub async fn fetch_results<T: DeserializeOwned + Send + 'static>(
         &self,
-        id: impl fmt::Display,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
     ) -> Result<Vec<T>, Error> {
         self.stream_results(id).await?.try_collect().await
     }
@@ -127,9 +129,9 @@ impl Client {
     /// fit `T` is an [`Error::RowMismatch`] whose path starts with the row's index, e.g. `[41].email`.
     pub async fn stream_results<T: DeserializeOwned + Send + 'static>(
         &self,
-        id: impl fmt::Display,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
     ) -> Result<RowStream<T>, Error> {
-        let id = id.to_string();
+        let id = import_id(id)?;
         let url = self.result_url(&id).await?;
         self.stream_results_from(&id, &url).await
     }
@@ -137,10 +139,10 @@ impl Client {
     /// Streams the rows at a result URL already fetched with [`Client::result_url`].
     pub async fn stream_results_from<T: DeserializeOwned + Send + 'static>(
         &self,
-        id: impl fmt::Display,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
         url: &PresignedUrl,
     ) -> Result<RowStream<T>, Error> {
-        let id = id.to_string();
+        let id = import_id(id)?.to_string();
         let stall = self.stall_timeout();
         let response = self.open_download(&id, url, stall).await?;
         let bytes = byte_stream(&id, response);
@@ -330,7 +332,7 @@ impl RowState {
         let Some(resume) = self
             .resume
             .as_mut()
-            .filter(|r| resumable && r.done.saturating_add(1) < r.policy.attempts())
+            .filter(|r| resumable && r.done.saturating_add(1) < r.policy.max_attempts())
         else {
             return Err(failure);
         };

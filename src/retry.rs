@@ -24,12 +24,12 @@ use tokio::time::Instant;
 /// use std::time::Duration;
 ///
 /// let policy = RetryPolicy::default()
-///     .max_attempts(6)
-///     .initial_delay(Duration::from_millis(200))
-///     .max_delay(Duration::from_secs(10));
-/// assert_eq!(policy.attempts(), 6);
+///     .with_max_attempts(6)
+///     .with_initial_delay(Duration::from_millis(200))
+///     .with_max_delay(Duration::from_secs(10));
+/// assert_eq!(policy.max_attempts(), 6);
 /// assert!(policy.backoff(3) <= Duration::from_millis(800));
-/// assert_eq!(RetryPolicy::never().attempts(), 1);
+/// assert_eq!(RetryPolicy::never().max_attempts(), 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -55,24 +55,24 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that sends each request once.
     pub fn never() -> Self {
-        Self::default().max_attempts(1)
+        Self::default().with_max_attempts(1)
     }
 
     /// How many times a request is sent at most (at least 1); default 4.
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// The delay before the first retry, doubled for each further one; default 1 s.
-    pub fn initial_delay(mut self, delay: Duration) -> Self {
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
         self.initial_delay = delay;
         self.max_delay = self.max_delay.max(delay);
         self
     }
 
     /// The longest delay between two attempts (at least `initial_delay`); default 30 s.
-    pub fn max_delay(mut self, delay: Duration) -> Self {
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay.max(self.initial_delay);
         self
     }
@@ -84,8 +84,18 @@ impl RetryPolicy {
     }
 
     /// How many times a request is sent at most.
-    pub fn attempts(&self) -> u32 {
+    pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The delay before the first retry.
+    pub fn initial_delay(&self) -> Duration {
+        self.initial_delay
+    }
+
+    /// The longest delay between two attempts.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
     }
 
     /// The jittered delay before retry `retry` (1-based), without `Retry-After`.
@@ -200,8 +210,8 @@ mod tests {
         }
         assert_eq!(
             RetryPolicy::default()
-                .initial_delay(Duration::ZERO)
-                .max_delay(Duration::ZERO)
+                .with_initial_delay(Duration::ZERO)
+                .with_max_delay(Duration::ZERO)
                 .backoff(3),
             Duration::ZERO
         );
@@ -210,8 +220,8 @@ mod tests {
     #[test]
     fn extreme_durations_do_not_overflow() {
         let policy = RetryPolicy::default()
-            .initial_delay(Duration::MAX)
-            .max_delay(Duration::MAX);
+            .with_initial_delay(Duration::MAX)
+            .with_max_delay(Duration::MAX);
         for retry in [1, 2, 64, u32::MAX] {
             let _ = policy.backoff(retry);
         }
@@ -228,7 +238,7 @@ mod tests {
     async fn retries_only_retryable_errors_and_stops_at_the_deadline() {
         use std::sync::atomic::{AtomicU32, Ordering};
         let calls = AtomicU32::new(0);
-        let policy = RetryPolicy::default().max_attempts(5);
+        let policy = RetryPolicy::default().with_max_attempts(5);
         let busy = || Error::Connection {
             host: "h".into(),
             kind: crate::ConnectionFailure::Refused,

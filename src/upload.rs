@@ -250,9 +250,9 @@ pub fn content_type_for(name: &str) -> &'static str {
 ///
 /// let (tx, rx) = tokio::sync::watch::channel(Progress::default());
 /// let options = UploadOptions::default()
-///     .max_attempts(6)
-///     .retry_delay(Duration::from_millis(500))
-///     .stall_timeout(Duration::from_secs(20))
+///     .with_max_attempts(6)
+///     .with_retry_delay(Duration::from_millis(500))
+///     .with_stall_timeout(Duration::from_secs(20))
 ///     .on_progress(move |p| { tx.send_replace(p); });
 /// // `rx.borrow().sent` now follows the upload.
 /// # let _ = (options, rx);
@@ -288,7 +288,7 @@ impl fmt::Debug for UploadOptions {
 
 impl UploadOptions {
     /// Retries failed attempts by `policy` instead of the client's.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
     }
@@ -298,30 +298,30 @@ impl UploadOptions {
     }
 
     /// How many times the file is sent at most (at least 1); default 4.
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         let policy = self.policy_mut();
-        *policy = policy.max_attempts(attempts);
+        *policy = policy.with_max_attempts(attempts);
         self
     }
 
     /// The delay before the first retry, doubled for each further one (with jitter); default 1 s.
-    pub fn retry_delay(mut self, delay: Duration) -> Self {
+    pub fn with_retry_delay(mut self, delay: Duration) -> Self {
         let policy = self.policy_mut();
-        *policy = policy.initial_delay(delay);
+        *policy = policy.with_initial_delay(delay);
         self
     }
 
     /// The longest delay between two attempts; default 30 s.
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
+    pub fn with_max_retry_delay(mut self, delay: Duration) -> Self {
         let policy = self.policy_mut();
-        *policy = policy.max_delay(delay);
+        *policy = policy.with_max_delay(delay);
         self
     }
 
     /// Fails an attempt when no byte moves, in either direction, for `timeout` (default: the
     /// client's [`transfer_stall_timeout`](crate::ClientBuilder::transfer_stall_timeout), 60 s).
     /// An upload that keeps moving never times out, however long it takes.
-    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_stall_timeout(mut self, timeout: Duration) -> Self {
         self.stall = Stall::Set(timeout);
         self
     }

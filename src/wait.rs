@@ -1,6 +1,7 @@
 //! Waiting for a headless import to finish: polite polling with backoff, jitter and a deadline.
 
-use crate::error::{Error, Violation, Violations};
+use crate::error::Error;
+use crate::ids::{import_id, ImportId};
 use crate::retry::{jitter, later, RetryPolicy};
 use crate::types::HeadlessImportFull;
 use crate::{Client, ImportStatus};
@@ -25,10 +26,10 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// use std::time::Duration;
 ///
 /// let options = WaitOptions::default()
-///     .max_wait(Duration::from_secs(600))
-///     .min_delay(Duration::from_secs(1)) // raised to 5 s: Dromo's limit
-///     .max_delay(Duration::from_secs(60));
-/// assert_eq!(options.get_min_delay(), Duration::from_secs(5));
+///     .with_max_wait(Duration::from_secs(600))
+///     .with_min_delay(Duration::from_secs(1)) // raised to 5 s: Dromo's limit
+///     .with_max_delay(Duration::from_secs(60));
+/// assert_eq!(options.min_delay(), Duration::from_secs(5));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -54,44 +55,49 @@ impl WaitOptions {
     /// How long to wait at most before giving up (with [`WaitOutcome::GaveUp`]); default 15 min.
     /// The wait returns by then: a poll under way at the deadline is abandoned. A duration too
     /// long to count (`Duration::MAX`) means no limit.
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
         self
     }
 
     /// The first delay between polls; default and minimum 5 s ([`MIN_POLL_INTERVAL`]).
-    pub fn min_delay(mut self, delay: Duration) -> Self {
+    pub fn with_min_delay(mut self, delay: Duration) -> Self {
         self.min_delay = delay.max(MIN_POLL_INTERVAL);
         self.max_delay = self.max_delay.max(self.min_delay);
         self
     }
 
     /// The longest delay between polls; default 30 s (at least `min_delay`).
-    pub fn max_delay(mut self, delay: Duration) -> Self {
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay.max(self.min_delay);
         self
     }
 
     /// How many times in a row a poll that failed with a retryable error (429, 5xx, timeout,
     /// dropped connection) is retried before the error is returned; default 5.
-    pub fn max_request_retries(mut self, retries: u32) -> Self {
+    pub fn with_max_request_retries(mut self, retries: u32) -> Self {
         self.max_request_retries = retries;
         self
     }
 
     /// The maximum wait.
-    pub fn get_max_wait(&self) -> Duration {
+    pub fn max_wait(&self) -> Duration {
         self.max_wait
     }
 
     /// The first delay between polls (at least [`MIN_POLL_INTERVAL`]).
-    pub fn get_min_delay(&self) -> Duration {
+    pub fn min_delay(&self) -> Duration {
         self.min_delay
     }
 
     /// The longest delay between polls.
-    pub fn get_max_delay(&self) -> Duration {
+    pub fn max_delay(&self) -> Duration {
         self.max_delay
+    }
+
+    /// How many times in a row a failed poll is retried.
+    pub fn max_request_retries(&self) -> u32 {
+        self.max_request_retries
     }
 
     /// The delay after the `n`-th poll (1-based): `min_delay · 2^(n-1)` capped at `max_delay`,
@@ -108,9 +114,9 @@ impl WaitOptions {
     /// How a failed poll is retried: no sooner than `min_delay`, backing off to `max_delay`.
     fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy::default()
-            .max_attempts(self.max_request_retries.saturating_add(1))
-            .initial_delay(self.min_delay)
-            .max_delay(self.max_delay)
+            .with_max_attempts(self.max_request_retries.saturating_add(1))
+            .with_initial_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
             .floor(self.min_delay)
     }
 }
@@ -199,16 +205,6 @@ impl fmt::Display for WaitOutcome {
     }
 }
 
-/// Parses an import id for the generated client, with a readable error.
-pub(crate) fn parse_import_id(id: &str) -> Result<uuid::Uuid, Error> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::InvalidRequest {
-        violations: Violations(vec![Violation::new(
-            "id",
-            format!("`{id}` is not an import id: Dromo's import ids are UUIDs like 94187d21-9820-420f-b08c-a80cbbf52604"),
-        )]),
-    })
-}
-
 impl Client {
     /// Retrieves a headless import once (`GET /headless/imports/{id}/`). Its `upload` URL, if
     /// any, is redacted (the upload is done by then; the signature must not reach logs).
@@ -221,27 +217,17 @@ impl Client {
     /// ```
     pub async fn retrieve_import(
         &self,
-        id: impl fmt::Display,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
     ) -> Result<HeadlessImportFull, Error> {
-        let id = id.to_string();
-        let uuid = parse_import_id(&id)?;
+        let id = import_id(id)?;
         self.retry_policy()
-            .run("retrieve import", None, |_| self.retrieve_once(&id, uuid))
+            .run("retrieve import", None, |_| self.retrieve_once(&id))
             .await
     }
 
     /// One `GET /headless/imports/{id}/`, not retried.
-    async fn retrieve_once(
-        &self,
-        _id: &str,
-        uuid: uuid::Uuid,
-    ) -> Result<HeadlessImportFull, Error> {
-        let response = self
-            .api()
-            .retrieve_headless_import()
-            .id(uuid)
-            .send()
-            .await?;
+    async fn retrieve_once(&self, id: &ImportId) -> Result<HeadlessImportFull, Error> {
+        let response = self.api().retrieve_headless_import().id(id).send().await?;
         let mut import = response.into_inner();
         redact_upload_url(&mut import);
         Ok(import)
@@ -261,7 +247,7 @@ impl Client {
     /// use std::time::Duration;
     ///
     /// # async fn run(client: dromo_client::Client, id: String) -> Result<(), dromo_client::Error> {
-    /// let options = WaitOptions::default().max_wait(Duration::from_secs(300));
+    /// let options = WaitOptions::default().with_max_wait(Duration::from_secs(300));
     /// match client.wait_for_import(&id, &options).await? {
     ///     WaitOutcome::Succeeded { .. } => println!("done"),
     ///     WaitOutcome::NeedsReview { review_url, .. } => println!("review at {review_url:?}"),
@@ -272,11 +258,10 @@ impl Client {
     /// ```
     pub async fn wait_for_import(
         &self,
-        id: impl fmt::Display,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
         options: &WaitOptions,
     ) -> Result<WaitOutcome, Error> {
-        let id = id.to_string();
-        let uuid = parse_import_id(&id)?;
+        let id = import_id(id)?;
         let start = Instant::now();
         // `None`: a maximum wait too long to count, so no deadline.
         let deadline = start.checked_add(options.max_wait);
@@ -292,7 +277,7 @@ impl Client {
             let horizon = self.request_timeout_or_default();
             let polled = policy
                 .run("status poll", deadline, |_| async {
-                    let request = self.retrieve_once(&id, uuid);
+                    let request = self.retrieve_once(&id);
                     match deadline {
                         Some(deadline)
                             if deadline.saturating_duration_since(Instant::now()) <= horizon =>
@@ -438,8 +423,8 @@ mod tests {
         }
         assert_eq!(options.delay_after(1), MIN_POLL_INTERVAL);
         let slow = WaitOptions::default()
-            .min_delay(Duration::from_secs(10))
-            .max_delay(Duration::from_secs(40));
+            .with_min_delay(Duration::from_secs(10))
+            .with_max_delay(Duration::from_secs(40));
         assert!((1..20)
             .map(|n| slow.delay_after(n))
             .all(|d| d >= Duration::from_secs(10) && d <= Duration::from_secs(40)));
@@ -448,18 +433,10 @@ mod tests {
     #[test]
     fn the_floor_cannot_be_lowered() {
         let options = WaitOptions::default()
-            .min_delay(Duration::ZERO)
-            .max_delay(Duration::ZERO);
-        assert_eq!(options.get_min_delay(), MIN_POLL_INTERVAL);
-        assert_eq!(options.get_max_delay(), MIN_POLL_INTERVAL);
+            .with_min_delay(Duration::ZERO)
+            .with_max_delay(Duration::ZERO);
+        assert_eq!(options.min_delay(), MIN_POLL_INTERVAL);
+        assert_eq!(options.max_delay(), MIN_POLL_INTERVAL);
         assert!((1..10).all(|n| options.delay_after(n) == MIN_POLL_INTERVAL));
-    }
-
-    #[test]
-    fn bad_ids_are_invalid_requests() {
-        let e = parse_import_id("not-a-uuid").unwrap_err();
-        assert!(matches!(e, Error::InvalidRequest { .. }));
-        assert!(e.to_string().contains("not-a-uuid"));
-        assert!(parse_import_id("94187d21-9820-420f-b08c-a80cbbf52604").is_ok());
     }
 }

@@ -1,6 +1,7 @@
 //! The whole headless import in one call: create → upload → wait → results.
 
 use crate::error::{Error, Step, Violation, Violations};
+use crate::ids::ImportId;
 use crate::request::{ImportRequest, Schema, Source};
 use crate::results::RowStream;
 use crate::upload::{UploadOptions, UploadSource};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 /// How a whole import ended. Failures of a step are the `Err` ([`Error::Step`]).
 ///
 /// `R` holds the cleaned rows: a `Vec<T>` from [`Client::import_file`] and
-/// [`Client::import_rows`], a [`RowStream<T>`] from the `_streamed` calls, which keep memory
+/// [`Client::import_rows`], a [`RowStream<T>`] from the `_stream` calls, which keep memory
 /// flat whatever the number of rows.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -23,7 +24,7 @@ pub enum ImportOutcome<R> {
     /// `SUCCESSFUL`: the cleaned rows.
     Imported {
         /// The import's id.
-        import_id: String,
+        import_id: ImportId,
         /// The rows: a `Vec<T>`, or a [`RowStream<T>`] to read one by one.
         rows: R,
     },
@@ -31,22 +32,22 @@ pub enum ImportOutcome<R> {
     /// [`Client::fetch_results`] once they have.
     NeedsReview {
         /// The import's id.
-        import_id: String,
+        import_id: ImportId,
         /// Where to review the data (`None` if Dromo did not send one).
         review_url: Option<String>,
     },
     /// `FAILED`: Dromo could not process the import.
     Failed {
         /// The import's id.
-        import_id: String,
+        import_id: ImportId,
         /// Dromo's `import_errors`.
         import_errors: Vec<serde_json::Map<String, serde_json::Value>>,
     },
-    /// The maximum wait ([`WaitOptions::max_wait`]) passed first; wait again later with
+    /// The maximum wait ([`WaitOptions::with_max_wait`]) passed first; wait again later with
     /// [`Client::wait_for_import`].
     StillProcessing {
         /// The import's id.
-        import_id: String,
+        import_id: ImportId,
         /// Its status at the last poll.
         last_status: ImportStatus,
     },
@@ -54,7 +55,7 @@ pub enum ImportOutcome<R> {
 
 impl<R> ImportOutcome<R> {
     /// The import's id.
-    pub fn import_id(&self) -> &str {
+    pub fn import_id(&self) -> &ImportId {
         match self {
             Self::Imported { import_id, .. }
             | Self::NeedsReview { import_id, .. }
@@ -85,7 +86,7 @@ impl<T> ImportOutcome<Vec<T>> {
 }
 
 /// Called when a step starts, with the import's id once it exists.
-pub type StepFn = Arc<dyn Fn(Step, Option<&str>) + Send + Sync>;
+pub type StepFn = Arc<dyn Fn(Step, Option<&ImportId>) + Send + Sync>;
 
 /// The options of [`Client::import_file_with`] and [`Client::import_rows_with`].
 ///
@@ -94,8 +95,11 @@ pub type StepFn = Arc<dyn Fn(Step, Option<&str>) + Send + Sync>;
 /// use std::time::Duration;
 ///
 /// let options = ImportOptions::default()
-///     .wait(WaitOptions::default().max_wait(Duration::from_secs(600)))
-///     .on_step(|step, id| eprintln!("{step} {}", id.unwrap_or("")));
+///     .with_wait(WaitOptions::default().with_max_wait(Duration::from_secs(600)))
+///     .on_step(|step, id| match id {
+///         Some(id) => eprintln!("{step} {id}"),
+///         None => eprintln!("{step}"),
+///     });
 /// # let _ = options;
 /// ```
 #[derive(Clone, Default)]
@@ -117,34 +121,34 @@ impl fmt::Debug for ImportOptions {
 
 impl ImportOptions {
     /// How the file is uploaded (retries, progress).
-    pub fn upload(mut self, options: UploadOptions) -> Self {
+    pub fn with_upload(mut self, options: UploadOptions) -> Self {
         self.upload = options;
         self
     }
 
     /// How long and how often to poll.
-    pub fn wait(mut self, options: WaitOptions) -> Self {
+    pub fn with_wait(mut self, options: WaitOptions) -> Self {
         self.wait = options;
         self
     }
 
     /// Calls `f` as each step starts.
-    pub fn on_step(mut self, f: impl Fn(Step, Option<&str>) + Send + Sync + 'static) -> Self {
+    pub fn on_step(mut self, f: impl Fn(Step, Option<&ImportId>) + Send + Sync + 'static) -> Self {
         self.on_step = Some(Arc::new(f));
         self
     }
 
-    fn step(&self, step: Step, id: Option<&str>) {
+    fn step(&self, step: Step, id: Option<&ImportId>) {
         if let Some(f) = &self.on_step {
             f(step, id);
         }
     }
 }
 
-fn in_step(step: Step, import_id: Option<&str>) -> impl FnOnce(Error) -> Error + '_ {
+fn in_step(step: Step, import_id: Option<&ImportId>) -> impl FnOnce(Error) -> Error + '_ {
     move |source| Error::Step {
         step,
-        import_id: import_id.map(str::to_owned),
+        import_id: import_id.map(ImportId::to_string),
         source: Box::new(source),
     }
 }
@@ -220,7 +224,7 @@ impl Client {
     ///
     /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
     /// let request = ImportRequest::new(Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604"), Source::file("people.csv"));
-    /// let outcome = client.import_file_streamed::<serde_json::Value>("/tmp/people.csv", request, &ImportOptions::default()).await?;
+    /// let outcome = client.import_file_stream::<serde_json::Value>("/tmp/people.csv", request, &ImportOptions::default()).await?;
     /// if let ImportOutcome::Imported { mut rows, .. } = outcome {
     ///     let mut count = 0;
     ///     while let Some(row) = rows.next().await {
@@ -231,7 +235,7 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn import_file_streamed<T: DeserializeOwned + Send + 'static>(
+    pub async fn import_file_stream<T: DeserializeOwned + Send + 'static>(
         &self,
         path: impl AsRef<Path>,
         request: ImportRequest,
@@ -254,7 +258,7 @@ impl Client {
         path: &Path,
         request: ImportRequest,
         options: &ImportOptions,
-    ) -> Result<String, Error> {
+    ) -> Result<ImportId, Error> {
         if !matches!(request.source(), Source::File { .. }) {
             return Err(in_step(Step::Create, None)(Error::InvalidRequest {
                 violations: Violations(vec![Violation::new(
@@ -269,10 +273,10 @@ impl Client {
             .map_err(in_step(Step::Upload, None))?;
         options.step(Step::Create, None);
         let created = self
-            .create_headless_import(request)
+            .create_import(request)
             .await
             .map_err(in_step(Step::Create, None))?;
-        let id = created.id.clone();
+        let id = created.id;
         options.step(Step::Upload, Some(&id));
         let url = created.upload_url.as_ref().ok_or_else(|| {
             in_step(Step::Upload, Some(&id))(Error::BadUrl {
@@ -296,19 +300,15 @@ impl Client {
     ///
     /// # async fn run(client: dromo_client::Client) -> Result<(), dromo_client::Error> {
     /// let schema = Schema::inline([Field::new("email", "Email", FieldType::Email)]);
-    /// let outcome = client.import_rows::<_, serde_json::Value>([["ada@example.com"]], schema).await?;
+    /// let outcome = client.import_rows::<serde_json::Value>([["ada@example.com"]], schema).await?;
     /// println!("{:?}", outcome.status());
     /// # Ok(()) }
     /// ```
-    pub async fn import_rows<R, T>(
+    pub async fn import_rows<T: DeserializeOwned + Send + 'static>(
         &self,
-        rows: impl IntoIterator<Item = R>,
+        rows: impl IntoIterator<Item = impl Serialize>,
         schema: Schema,
-    ) -> Result<ImportOutcome<Vec<T>>, Error>
-    where
-        R: Serialize,
-        T: DeserializeOwned + Send + 'static,
-    {
+    ) -> Result<ImportOutcome<Vec<T>>, Error> {
         let source = Source::rows(rows).map_err(in_step(Step::Create, None))?;
         self.import_rows_with(
             ImportRequest::new(schema, source),
@@ -333,7 +333,7 @@ impl Client {
     }
 
     /// Like [`Client::import_rows_with`], but the cleaned rows come as a [`RowStream`].
-    pub async fn import_rows_streamed<T: DeserializeOwned + Send + 'static>(
+    pub async fn import_rows_stream<T: DeserializeOwned + Send + 'static>(
         &self,
         request: ImportRequest,
         options: &ImportOptions,
@@ -352,7 +352,7 @@ impl Client {
         &self,
         request: ImportRequest,
         options: &ImportOptions,
-    ) -> Result<String, Error> {
+    ) -> Result<ImportId, Error> {
         if !matches!(request.source(), Source::Rows(_)) {
             return Err(in_step(Step::Create, None)(Error::InvalidRequest {
                 violations: Violations(vec![Violation::new(
@@ -363,7 +363,7 @@ impl Client {
         }
         options.step(Step::Create, None);
         let created = self
-            .create_headless_import(request)
+            .create_import(request)
             .await
             .map_err(in_step(Step::Create, None))?;
         Ok(created.id)
@@ -372,12 +372,12 @@ impl Client {
     /// Waits for the import, then gets its rows with `fetch`: the last two steps.
     async fn finish_import<R, F, Fut>(
         &self,
-        id: String,
+        id: ImportId,
         options: &ImportOptions,
         fetch: F,
     ) -> Result<ImportOutcome<R>, Error>
     where
-        F: FnOnce(String) -> Fut,
+        F: FnOnce(ImportId) -> Fut,
         Fut: std::future::Future<Output = Result<R, Error>>,
     {
         options.step(Step::Wait, Some(&id));
@@ -388,9 +388,7 @@ impl Client {
         match waited {
             WaitOutcome::Succeeded { .. } => {
                 options.step(Step::Results, Some(&id));
-                let rows = fetch(id.clone())
-                    .await
-                    .map_err(in_step(Step::Results, Some(&id)))?;
+                let rows = fetch(id).await.map_err(in_step(Step::Results, Some(&id)))?;
                 Ok(ImportOutcome::Imported {
                     import_id: id,
                     rows,

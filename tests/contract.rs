@@ -44,7 +44,7 @@ fn fields() -> Schema {
 
 fn with_everything(request: ImportRequest) -> ImportRequest {
     request
-        .settings_with(|s| {
+        .build_settings(|s| {
             s.development_mode(true)
                 .import_identifier("contacts".to_owned())
                 .invalid_data_behavior(Some(types::SchemaSettingsInvalidDataBehavior::BlockSubmit))
@@ -61,7 +61,7 @@ fn with_everything(request: ImportRequest) -> ImportRequest {
 }
 
 fn assert_created(import: &CreatedImport) {
-    assert!(!import.id.is_empty());
+    assert!(!import.id.as_uuid().is_nil(), "{import:?}");
     assert!(import.upload_url.is_some(), "{import:?}");
     assert!(import.review_url.is_some(), "{import:?}");
 }
@@ -97,7 +97,7 @@ async fn contract_every_create_form_is_accepted_and_decodes() {
     ];
     for (name, request) in requests {
         for request in [request.clone(), with_everything(request)] {
-            match client.create_headless_import(request).await {
+            match client.create_import(request).await {
                 Ok(import) => assert_created(&import),
                 Err(e) => panic!("{name}: Prism refused a request this crate sends: {e}"),
             }
@@ -115,7 +115,7 @@ async fn contract_every_create_form_is_accepted_and_decodes() {
         "import_metadata": {"user": {"id": "jeff_id"}}
     }))
     .unwrap();
-    let import = client.create_headless_import(raw).await.unwrap();
+    let import = client.create_import(raw).await.unwrap();
     assert_created(&import);
 }
 
@@ -145,7 +145,7 @@ async fn contract_a_request_without_the_key_is_unauthorized() {
 
     // The same request with the key goes through.
     client(&url)
-        .create_headless_import(ImportRequest::new(
+        .create_import(ImportRequest::new(
             Schema::saved(SCHEMA_ID),
             Source::file("contacts.csv"),
         ))
@@ -173,10 +173,7 @@ async fn contract_a_body_breaking_the_spec_is_rejected_with_its_violations() {
     )
     .settings(settings);
     request.validate().unwrap();
-    let err = client(&url)
-        .create_headless_import(request)
-        .await
-        .unwrap_err();
+    let err = client(&url).create_import(request).await.unwrap_err();
     assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
     assert_eq!((err.status(), err.is_retryable()), (Some(422), false));
     let messages = &err.response().unwrap().messages;
@@ -274,12 +271,12 @@ async fn contract_dromos_documented_examples_are_accepted() {
         let id = example["id"].as_str().unwrap();
         let body = example["body"].clone();
         let request = dromo_client::CreateRequest::from_value(body.clone()).unwrap();
-        match client.create_headless_import(request).await {
+        match client.create_import(request).await {
             Ok(import) => assert_created(&import),
             Err(e) => panic!("{id}: Prism refused the docs' example as the client sends it: {e}"),
         }
         let typed: types::CreateHeadlessImportBody = serde_json::from_value(body).unwrap();
-        match client.create_headless_import(typed).await {
+        match client.create_import(typed).await {
             Ok(import) => assert_created(&import),
             Err(e) => {
                 panic!("{id}: Prism refused the docs' example read into the generated types: {e}")

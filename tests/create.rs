@@ -1,4 +1,4 @@
-//! `create_headless_import` against wiremock: the exact request sent, and a readable error for
+//! `create_import` against wiremock: the exact request sent, and a readable error for
 //! every way the create can fail.
 
 use dromo_client::{
@@ -40,14 +40,14 @@ async fn strict_server() -> MockServer {
 
 fn created(status: &str) -> serde_json::Value {
     json!({
-        "id": "imp-1",
+        "id": "9a1e6b7c-0000-4000-8000-000000000001",
         "schema_id": SCHEMA_ID,
         "status": status,
         "original_filename": "contacts.csv",
         "created_date": "2024-05-01T10:00:00Z",
         "modified_date": "2024-05-01T10:00:00Z",
-        "upload": format!("https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/imp-1?X-Amz-Date=20240501T100000Z&X-Amz-Expires=1800&X-Amz-Signature={SIGNATURE}"),
-        "review_url": "https://app.dromo.io/headless/imp-1/",
+        "upload": format!("https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/9a1e6b7c-0000-4000-8000-000000000001?X-Amz-Date=20240501T100000Z&X-Amz-Expires=1800&X-Amz-Signature={SIGNATURE}"),
+        "review_url": "https://app.dromo.io/headless/9a1e6b7c-0000-4000-8000-000000000001/",
         "result_metadata": null,
         "import_errors": null
     })
@@ -94,7 +94,7 @@ async fn saved_schema_and_file_sends_the_documented_request() {
     .await;
 
     let request = saved_file()
-        .settings_with(|s| {
+        .build_settings(|s| {
             s.development_mode(true)
                 .import_identifier("contacts".to_owned())
         })
@@ -105,21 +105,21 @@ async fn saved_schema_and_file_sends_the_documented_request() {
                 .email("ada@example.com")
                 .company("acme", "Acme"),
         );
-    let import = client(&server)
-        .create_headless_import(request)
-        .await
-        .unwrap();
+    let import = client(&server).create_import(request).await.unwrap();
 
-    assert_eq!(import.id, "imp-1");
+    assert_eq!(
+        import.id.to_string(),
+        "9a1e6b7c-0000-4000-8000-000000000001"
+    );
     assert_eq!(import.status, ImportStatus::AwaitingUpload);
     assert_eq!(
         import.review_url.as_deref(),
-        Some("https://app.dromo.io/headless/imp-1/")
+        Some("https://app.dromo.io/headless/9a1e6b7c-0000-4000-8000-000000000001/")
     );
     let upload = import.upload_url.as_ref().unwrap();
     assert_eq!(
         upload.to_string(),
-        "https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/imp-1?<redacted>"
+        "https://dromo-headless-imports-prod.s3.us-west-2.amazonaws.com/9a1e6b7c-0000-4000-8000-000000000001?<redacted>"
     );
     assert!(upload.expose().contains(SIGNATURE));
     assert_eq!(upload.expires_after(), Some(Duration::from_secs(1800)));
@@ -144,7 +144,7 @@ async fn inline_fields_and_struct_rows_are_sent_as_serialized() {
             ],
             "initial_data": [{"email": "ada@example.com", "plan": "pro"}, {"email": "bob@example.com", "plan": "free"}]
         }),
-        ResponseTemplate::new(201).set_body_json(json!({"id": "imp-2", "status": "PENDING", "review_url": "https://app.dromo.io/headless/imp-2/"})),
+        ResponseTemplate::new(201).set_body_json(json!({"id": "9a1e6b7c-0000-4000-8000-000000000002", "status": "PENDING", "review_url": "https://app.dromo.io/headless/9a1e6b7c-0000-4000-8000-000000000002/"})),
     )
     .await;
 
@@ -165,13 +165,13 @@ async fn inline_fields_and_struct_rows_are_sent_as_serialized() {
         ]),
         Source::rows(&rows).unwrap(),
     );
-    let import = client(&server)
-        .create_headless_import(request)
-        .await
-        .unwrap();
+    let import = client(&server).create_import(request).await.unwrap();
     assert_eq!(
-        (import.id.as_str(), import.status),
-        ("imp-2", ImportStatus::Pending)
+        (import.id.to_string().as_str(), import.status),
+        (
+            "9a1e6b7c-0000-4000-8000-000000000002",
+            ImportStatus::Pending
+        )
     );
     assert!(import.upload_url.is_none());
 }
@@ -191,7 +191,7 @@ async fn the_raw_generated_body_is_sent_unchanged() {
     )
     .await;
     let raw: types::CreateHeadlessImportBody = serde_json::from_value(body).unwrap();
-    let import = client(&server).create_headless_import(raw).await.unwrap();
+    let import = client(&server).create_import(raw).await.unwrap();
     assert_eq!(import.status, ImportStatus::Running);
 }
 
@@ -208,7 +208,7 @@ async fn an_invalid_request_lists_every_problem_and_sends_nothing() {
         Source::file("contacts.pdf"),
     )
     .user(User::new(""));
-    let err = client.create_headless_import(typed).await.unwrap_err();
+    let err = client.create_import(typed).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid import request, nothing was sent: 4 problems: \
@@ -229,7 +229,7 @@ async fn an_invalid_request_lists_every_problem_and_sends_nothing() {
         .into()])),
         ..Default::default()
     };
-    let err = client.create_headless_import(raw).await.unwrap_err();
+    let err = client.create_import(raw).await.unwrap_err();
     let Error::InvalidRequest { violations, .. } = &err else {
         panic!("{err:?}")
     };
@@ -256,7 +256,7 @@ async fn a_404_names_the_saved_schema() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(
@@ -281,7 +281,7 @@ async fn a_rejected_key_says_which_key_to_use_and_never_shows_it() {
         )
         .await;
         let err = client(&server)
-            .create_headless_import(saved_file())
+            .create_import(saved_file())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
@@ -305,7 +305,7 @@ async fn a_refused_body_lists_the_servers_messages_per_field() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
@@ -322,7 +322,7 @@ async fn a_refused_body_lists_the_servers_messages_per_field() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert_eq!(
@@ -350,7 +350,7 @@ async fn a_rate_limit_says_how_long_to_wait() {
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
@@ -369,7 +369,7 @@ async fn a_server_error_is_retryable_and_shows_the_message_or_a_truncated_body()
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Server { .. }), "{err:?}");
@@ -385,7 +385,7 @@ async fn a_server_error_is_retryable_and_shows_the_message_or_a_truncated_body()
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     let shown: String = long.chars().take(200).collect();
@@ -407,7 +407,7 @@ async fn an_html_page_from_a_proxy_shows_the_status_and_the_start_of_the_page() 
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -425,12 +425,12 @@ async fn a_success_that_does_not_decode_names_the_json_path() {
         &server,
         saved_file_body(),
         ResponseTemplate::new(201).set_body_json(
-            json!({"id": "imp-3", "status": "AWAITING_UPLOAD", "created_date": "yesterday"}),
+            json!({"id": "9a1e6b7c-0000-4000-8000-000000000003", "status": "AWAITING_UPLOAD", "created_date": "yesterday"}),
         ),
     )
     .await;
     let err = client(&server)
-        .create_headless_import(saved_file())
+        .create_import(saved_file())
         .await
         .unwrap_err();
     let Error::Decode { status, path, .. } = &err else {
@@ -483,10 +483,7 @@ async fn a_refused_connection_names_the_host() {
         .base_url(format!("http://{addr}"))
         .build()
         .unwrap();
-    let err = client
-        .create_headless_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert_connection(&err, &addr.to_string(), ConnectionFailure::Refused);
     assert_eq!(
         err.to_string(),
@@ -502,10 +499,7 @@ async fn an_unknown_host_is_a_dns_failure() {
         .base_url("http://does-not-exist.invalid")
         .build()
         .unwrap();
-    let err = client
-        .create_headless_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert_connection(&err, "does-not-exist.invalid", ConnectionFailure::Dns);
     assert_eq!(err.to_string(), "could not reach does-not-exist.invalid: DNS lookup failed; check the base URL's host name and your DNS");
     assert!(!err.is_retryable());
@@ -529,10 +523,7 @@ async fn a_server_that_never_answers_times_out() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let err = client
-        .create_headless_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     // The body was sent and no answer came: the import may exist, so this is not a plain
     // connection failure and must not be retried (issue 8, finding 3).
@@ -566,10 +557,7 @@ async fn rows_over_15_mb_are_refused_before_sending() {
         Schema::inline([Field::new("a", "A", FieldType::String)]),
         Source::rows(&rows).unwrap(),
     );
-    let err = client(&server)
-        .create_headless_import(request)
-        .await
-        .unwrap_err();
+    let err = client(&server).create_import(request).await.unwrap_err();
     let expected = 16 * (1024 * 1024 + 4) + 15 + 2; // `["…"]` per row, commas, brackets
     assert_eq!(
         err.to_string(),
@@ -594,10 +582,7 @@ async fn a_404_without_a_saved_schema_names_the_endpoint() {
         Schema::inline([Field::new("a", "A", FieldType::String)]),
         Source::file("a.csv"),
     );
-    let err = client(&server)
-        .create_headless_import(request)
-        .await
-        .unwrap_err();
+    let err = client(&server).create_import(request).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -629,7 +614,7 @@ async fn a_throttled_create_is_sent_again_but_a_failed_one_is_not() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let created = client.create_headless_import(saved_file()).await.unwrap();
+    let created = client.create_import(saved_file()).await.unwrap();
     assert_eq!(created.status, ImportStatus::AwaitingUpload);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -647,9 +632,6 @@ async fn a_throttled_create_is_sent_again_but_a_failed_one_is_not() {
         .base_url(server.uri())
         .build()
         .unwrap();
-    let err = client
-        .create_headless_import(saved_file())
-        .await
-        .unwrap_err();
+    let err = client.create_import(saved_file()).await.unwrap_err();
     assert!(matches!(err, Error::Server { .. }), "{err:?}");
 }

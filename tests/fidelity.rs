@@ -1194,7 +1194,8 @@ async fn every_operation_and_the_workflow_fit_the_spec() {
         Source::file("people.csv"),
     )
     .user(User::new("u-2"));
-    let options = ImportOptions::default().upload(UploadOptions::default().without_stall_timeout());
+    let options =
+        ImportOptions::default().with_upload(UploadOptions::default().without_stall_timeout());
     let outcome = client
         .import_file_with::<Value>(&file, request, &options)
         .await

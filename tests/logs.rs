@@ -72,8 +72,8 @@ async fn no_secret_reaches_the_logs() {
         .build()
         .unwrap();
     let options = UploadOptions::default()
-        .retry_delay(Duration::from_millis(1))
-        .max_retry_delay(Duration::from_millis(2));
+        .with_retry_delay(Duration::from_millis(1))
+        .with_max_retry_delay(Duration::from_millis(2));
     let uploaded = client
         .upload_with(
             &url,

@@ -76,7 +76,7 @@ async fn an_upload_longer_than_the_stall_timeout_succeeds_while_bytes_flow() {
         .upload_with(
             &presigned(&server, "/bucket/key"),
             UploadSource::from_bytes("big.csv", body.clone()),
-            &UploadOptions::default().max_attempts(1),
+            &UploadOptions::default().with_max_attempts(1),
         )
         .await
         .unwrap();
@@ -97,8 +97,8 @@ async fn an_upload_longer_than_the_stall_timeout_succeeds_while_bytes_flow() {
             &presigned(&server, "/bucket/key"),
             UploadSource::from_bytes("big.csv", mib(2)),
             &UploadOptions::default()
-                .max_attempts(1)
-                .stall_timeout(Duration::from_millis(600)),
+                .with_max_attempts(1)
+                .with_stall_timeout(Duration::from_millis(600)),
         )
         .await
         .unwrap();
@@ -116,8 +116,8 @@ async fn a_stalled_upload_fails_after_the_stall_timeout() {
             &presigned(&server, "/bucket/key"),
             UploadSource::from_bytes("big.csv", mib(2)),
             &UploadOptions::default()
-                .max_attempts(1)
-                .stall_timeout(Duration::from_millis(500)),
+                .with_max_attempts(1)
+                .with_stall_timeout(Duration::from_millis(500)),
         )
         .await
         .unwrap_err();
@@ -139,7 +139,7 @@ async fn a_broken_upload_says_how_far_it_got_without_claiming_what_s3_received()
         .upload_with(
             &presigned(&server, "/bucket/key"),
             UploadSource::from_bytes("big.csv", mib(4)),
-            &UploadOptions::default().max_attempts(1),
+            &UploadOptions::default().with_max_attempts(1),
         )
         .await
         .unwrap_err();
@@ -204,8 +204,8 @@ async fn a_max_wait_of_duration_max_means_no_limit() {
         )
     });
     let options = WaitOptions::default()
-        .max_wait(Duration::MAX)
-        .max_delay(Duration::MAX);
+        .with_max_wait(Duration::MAX)
+        .with_max_delay(Duration::MAX);
     let outcome = timer_free_client(&server)
         .wait_for_import(ID, &options)
         .await
@@ -225,9 +225,9 @@ async fn absurd_caller_durations_do_not_panic() {
         .http_client(reqwest::Client::new())
         .retry_policy(
             RetryPolicy::default()
-                .max_attempts(u32::MAX)
-                .initial_delay(Duration::MAX)
-                .max_delay(Duration::MAX),
+                .with_max_attempts(u32::MAX)
+                .with_initial_delay(Duration::MAX)
+                .with_max_delay(Duration::MAX),
         )
         .transfer_stall_timeout(Duration::MAX)
         .build()
@@ -249,7 +249,7 @@ async fn a_create_whose_answer_broke_off_may_have_created_the_import() {
     let server =
         FaultServer::start(move |_: &Request| Reply::json(201, created.clone()).cut_after(50));
     let err = client(&server)
-        .create_headless_import(ImportRequest::new(
+        .create_import(ImportRequest::new(
             Schema::saved(ID),
             Source::file("people.csv"),
         ))
@@ -281,7 +281,7 @@ async fn a_create_whose_answer_broke_off_may_have_created_the_import() {
 async fn a_create_reset_after_its_body_was_sent_is_not_retried() {
     let server = FaultServer::start(|_: &Request| Reply::new(201).reset_after_body());
     let err = client(&server)
-        .create_headless_import(ImportRequest::new(
+        .create_import(ImportRequest::new(
             Schema::saved(ID),
             Source::file("people.csv"),
         ))
@@ -449,7 +449,7 @@ async fn max_wait_bounds_a_hanging_poll() {
     let outcome = timer_free_client(&server)
         .wait_for_import(
             ID,
-            &WaitOptions::default().max_wait(Duration::from_secs(30)),
+            &WaitOptions::default().with_max_wait(Duration::from_secs(30)),
         )
         .await
         .unwrap();
@@ -485,7 +485,7 @@ async fn result_url_and_download_are_retried() {
     let client = Client::builder()
         .api_key(KEY)
         .base_url(server.url("/api/v1"))
-        .retry_policy(RetryPolicy::default().initial_delay(Duration::from_millis(10)))
+        .retry_policy(RetryPolicy::default().with_initial_delay(Duration::from_millis(10)))
         .build()
         .unwrap();
     let rows: Vec<serde_json::Value> = client.fetch_results(ID).await.unwrap();
@@ -558,7 +558,7 @@ async fn a_whole_import_survives_a_server_failing_30_percent_of_requests() {
             .http_client(reqwest::Client::new())
             .transfer_client(reqwest::Client::new())
             .without_transfer_stall_timeout()
-            .retry_policy(RetryPolicy::default().max_attempts(6))
+            .retry_policy(RetryPolicy::default().with_max_attempts(6))
             .build()
             .unwrap();
         let outcome = client
@@ -600,7 +600,7 @@ async fn max_wait_bounds_a_retried_poll_that_hangs() {
     let outcome = timer_free_client(&server)
         .wait_for_import(
             ID,
-            &WaitOptions::default().max_wait(Duration::from_secs(40)),
+            &WaitOptions::default().with_max_wait(Duration::from_secs(40)),
         )
         .await
         .unwrap();

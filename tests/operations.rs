@@ -472,7 +472,7 @@ async fn the_hand_written_create_sends_what_the_generated_operation_sends() {
         .send()
         .await
         .unwrap_err();
-    client.create_headless_import(hand).await.unwrap_err();
+    client.create_import(hand).await.unwrap_err();
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);

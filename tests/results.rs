@@ -312,8 +312,8 @@ async fn a_download_that_breaks_midway_is_an_error() {
         .base_url(api.uri())
         .retry_policy(
             RetryPolicy::default()
-                .max_attempts(3)
-                .initial_delay(Duration::from_millis(10)),
+                .with_max_attempts(3)
+                .with_initial_delay(Duration::from_millis(10)),
         )
         .build()
         .unwrap();
@@ -373,7 +373,7 @@ async fn a_broken_download_is_resumed_after_the_rows_already_given() {
     let client = Client::builder()
         .api_key("backend-key")
         .base_url(api.uri())
-        .retry_policy(RetryPolicy::default().initial_delay(Duration::from_millis(10)))
+        .retry_policy(RetryPolicy::default().with_initial_delay(Duration::from_millis(10)))
         .build()
         .unwrap();
     let rows: Vec<Person> = client

@@ -30,8 +30,8 @@ fn client(api: &str) -> Client {
 
 fn fast_retries() -> UploadOptions {
     UploadOptions::default()
-        .retry_delay(Duration::from_millis(1))
-        .max_retry_delay(Duration::from_millis(5))
+        .with_retry_delay(Duration::from_millis(1))
+        .with_max_retry_delay(Duration::from_millis(5))
 }
 
 fn assert_no_secret(e: &Error) {
@@ -257,7 +257,7 @@ async fn retries_are_bounded() {
         .upload_with(
             &presigned(&s3),
             UploadSource::from_bytes("a.csv", &b"a\n1\n"[..]),
-            &fast_retries().max_attempts(3),
+            &fast_retries().with_max_attempts(3),
         )
         .await
         .unwrap_err();
@@ -407,7 +407,7 @@ async fn a_refused_connection_is_retried_then_reported_without_the_url() {
         .upload_with(
             &url,
             UploadSource::from_bytes("a.csv", &b"a\n"[..]),
-            &fast_retries().max_attempts(2),
+            &fast_retries().with_max_attempts(2),
         )
         .await
         .unwrap_err();
@@ -452,7 +452,7 @@ async fn a_stalled_upload_fails_instead_of_hanging() {
         .upload_with(
             &url,
             UploadSource::from_bytes("a.csv", &b"a\n1\n"[..]),
-            &fast_retries().max_attempts(2),
+            &fast_retries().with_max_attempts(2),
         )
         .await
         .unwrap_err();

@@ -205,7 +205,7 @@ async fn failed_gives_the_import_errors() {
 #[tokio::test(start_paused = true)]
 async fn gives_up_after_a_last_poll_at_the_deadline() {
     let server = scripted(vec![status("RUNNING")]).await;
-    let options = WaitOptions::default().max_wait(Duration::from_secs(120));
+    let options = WaitOptions::default().with_max_wait(Duration::from_secs(120));
     let start = Instant::now();
     let outcome = client(&server.base_url)
         .wait_for_import(ID, &options)
@@ -265,7 +265,7 @@ async fn gives_up_after_a_last_poll_at_the_deadline() {
 #[tokio::test(start_paused = true)]
 async fn a_wait_shorter_than_the_floor_still_polls_politely() {
     let server = scripted(vec![status("PENDING")]).await;
-    let options = WaitOptions::default().max_wait(Duration::from_secs(2));
+    let options = WaitOptions::default().with_max_wait(Duration::from_secs(2));
     let outcome = client(&server.base_url)
         .wait_for_import(ID, &options)
         .await
@@ -325,7 +325,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
     assert_polite(&server.gaps());
 
     let server = scripted(vec![boom]).await;
-    let options = WaitOptions::default().max_request_retries(3);
+    let options = WaitOptions::default().with_max_request_retries(3);
     let err = client(&server.base_url)
         .wait_for_import(ID, &options)
         .await
@@ -343,7 +343,7 @@ async fn a_retry_after_beyond_the_deadline_gives_up() {
         r#"{"detail":"throttled"}"#.into(),
     );
     let server = scripted(vec![status("RUNNING"), limited]).await;
-    let options = WaitOptions::default().max_wait(Duration::from_secs(60));
+    let options = WaitOptions::default().with_max_wait(Duration::from_secs(60));
     let outcome = client(&server.base_url)
         .wait_for_import(ID, &options)
         .await

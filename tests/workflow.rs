@@ -60,7 +60,7 @@ fn stand_in_client(server: &StandIn) -> Client {
 }
 
 fn paused() -> ImportOptions {
-    ImportOptions::default().upload(UploadOptions::default().without_stall_timeout())
+    ImportOptions::default().with_upload(UploadOptions::default().without_stall_timeout())
 }
 
 fn step_of(e: &Error) -> (Step, Option<String>, &Error) {
@@ -90,7 +90,7 @@ async fn a_streamed_file_import_gives_the_rows_one_by_one() {
     let file = csv(&dir, 2_500);
     let request = ImportRequest::new(schema(), Source::file("people.csv"));
     let outcome = stand_in_client(&server)
-        .import_file_streamed::<Person>(&file, request, &paused())
+        .import_file_stream::<Person>(&file, request, &paused())
         .await
         .unwrap();
     assert_eq!(outcome.status(), ImportStatus::Successful);
@@ -117,7 +117,7 @@ async fn streamed_rows_import_reports_review_like_the_collected_one() {
         Source::rows([["Ada", "ada@example.com"]]).unwrap(),
     );
     let outcome = stand_in_client(&server)
-        .import_rows_streamed::<Person>(request, &paused())
+        .import_rows_stream::<Person>(request, &paused())
         .await
         .unwrap();
     assert_eq!(outcome.status(), ImportStatus::NeedsReview);
@@ -137,8 +137,12 @@ async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     let file = csv(&dir, 1_000);
     let steps = Arc::new(Mutex::new(Vec::new()));
     let record = steps.clone();
-    let options = paused()
-        .on_step(move |step, id| record.lock().unwrap().push((step, id.map(str::to_owned))));
+    let options = paused().on_step(move |step, id| {
+        record
+            .lock()
+            .unwrap()
+            .push((step, id.map(ToString::to_string)))
+    });
     let request = ImportRequest::new(schema(), Source::file("people.csv"));
     let outcome = stand_in_client(&server)
         .import_file_with::<Person>(&file, request, &options)
@@ -162,7 +166,7 @@ async fn a_file_import_gives_the_rows_and_goes_through_every_step() {
     assert_eq!(steps[0].1, None);
     assert!(steps[1..]
         .iter()
-        .all(|(_, id)| id.as_deref() == Some(outcome.import_id())));
+        .all(|(_, id)| id.as_deref() == Some(outcome.import_id().to_string().as_str())));
     // The key went to the API only.
     for request in server.requests() {
         let to_api = request.path.starts_with("/api/");
@@ -203,7 +207,7 @@ async fn a_rows_import_gives_the_rows() {
         })
         .collect();
     let outcome = stand_in_client(&server)
-        .import_rows::<_, Person>(&people, schema())
+        .import_rows::<Person>(&people, schema())
         .await
         .unwrap();
     match outcome {
@@ -236,7 +240,7 @@ async fn needs_review_and_failed_are_outcomes() {
             assert!(
                 review_url
                     .as_deref()
-                    .is_some_and(|u| u.contains(import_id.as_str())),
+                    .is_some_and(|u| u.contains(&import_id.to_string())),
                 "{review_url:?}"
             );
         }
@@ -245,7 +249,7 @@ async fn needs_review_and_failed_are_outcomes() {
 
     server.set_outcome(Outcome::Failed);
     let outcome = stand_in_client(&server)
-        .import_rows::<_, Person>([["a", "a@example.com"]], schema())
+        .import_rows::<Person>([["a", "a@example.com"]], schema())
         .await
         .unwrap();
     match outcome {
@@ -261,8 +265,8 @@ async fn a_wait_that_runs_out_is_still_processing() {
         .start()
         .await
         .unwrap();
-    let options =
-        ImportOptions::default().wait(WaitOptions::default().max_wait(Duration::from_secs(60)));
+    let options = ImportOptions::default()
+        .with_wait(WaitOptions::default().with_max_wait(Duration::from_secs(60)));
     let request = ImportRequest::new(schema(), Source::rows([["a", "a@example.com"]]).unwrap());
     let outcome = stand_in_client(&server)
         .import_rows_with::<Person>(request, &options)
@@ -274,7 +278,10 @@ async fn a_wait_that_runs_out_is_still_processing() {
             import_id,
         } => {
             assert_eq!(*last_status, ImportStatus::Pending);
-            assert_eq!(server.import_status(import_id).as_deref(), Some("PENDING"));
+            assert_eq!(
+                server.import_status(&import_id.to_string()).as_deref(),
+                Some("PENDING")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -387,7 +394,7 @@ async fn a_wait_failure_names_the_step_and_the_import() {
         .mount(&server)
         .await;
     let err = mock_client(&server)
-        .import_rows::<_, Person>([["a", "b"]], schema())
+        .import_rows::<Person>([["a", "b"]], schema())
         .await
         .unwrap_err();
     let (step, id, source) = step_of(&err);
@@ -427,7 +434,7 @@ async fn a_results_failure_names_the_step_and_the_import() {
         .mount(&server)
         .await;
     let err = mock_client(&server)
-        .import_rows::<_, Person>([["a", "b"]], schema())
+        .import_rows::<Person>([["a", "b"]], schema())
         .await
         .unwrap_err();
     let (step, id, source) = step_of(&err);

@@ -109,7 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let start = Instant::now();
             // Includes serializing and validating the rows: the work a caller pays for.
             let request = ImportRequest::new(Schema::inline(fields()), Source::rows(&rows)?);
-            let created = client.create_headless_import(request).await?;
+            let created = client.create_import(request).await?;
             let secs = start.elapsed().as_secs_f64();
             println!(
                 "run {run}: {} ({}) in {secs:.3} s",

@@ -141,7 +141,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
                 let _ = s;
                 client
-                    .create_headless_import(request)
+                    .create_import(request)
                     .await?
                     .upload_url
                     .ok_or("no upload URL")?

@@ -253,8 +253,8 @@ async fn run() -> Result<ExitCode, String> {
     });
     let shown = args.file.display().to_string();
     let options = ImportOptions::default()
-        .upload(upload)
-        .wait(WaitOptions::default().max_wait(Duration::from_secs(15 * 60)))
+        .with_upload(upload)
+        .with_wait(WaitOptions::default().with_max_wait(Duration::from_secs(15 * 60)))
         .on_step(move |step, id| match id {
             Some(id) => println!("Step: {step} (import {id})"),
             None => println!("Step: {step} ({total} bytes from {shown})"),
@@ -263,7 +263,7 @@ async fn run() -> Result<ExitCode, String> {
     let outcome = client
         // Streamed: the rows are counted as they download, so memory stays flat however many
         // rows the import has.
-        .import_file_streamed::<serde_json::Value>(&args.file, request, &options)
+        .import_file_stream::<serde_json::Value>(&args.file, request, &options)
         .await
         .map_err(|e| e.to_string())?;
     println!("Final status: {}", outcome.status());
