@@ -22,7 +22,6 @@ mod config;
 mod create;
 mod error;
 mod presigned;
-mod raw_body;
 mod request;
 mod results;
 mod retry;

@@ -2,7 +2,8 @@
 //! that types cannot express, and the one serialization of the body that is measured and sent.
 
 use crate::error::{Error, Violation, Violations};
-pub use crate::raw_body::RawBody;
+mod raw_body;
+pub use raw_body::RawBody;
 use crate::types;
 use serde::Serialize;
 use std::collections::HashMap;
