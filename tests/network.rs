@@ -574,7 +574,10 @@ async fn a_whole_import_survives_a_server_failing_30_percent_of_requests() {
             .iter()
             .filter(|r| r.method == "POST" && flaky.fault_for(r.index).is_none())
             .count();
-        assert_eq!(creates_answered, 1, "seed {seed}: one import created, never two");
+        assert_eq!(
+            creates_answered, 1,
+            "seed {seed}: one import created, never two"
+        );
         requests += seen.len();
         imports += 1;
     }
