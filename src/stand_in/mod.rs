@@ -31,6 +31,43 @@
 //! cannot be a field definition. What it cannot imitate honestly (reaching an SFTP server on
 //! another machine) answers 501 with a body saying so, never a 404 that reads as data.
 //!
+//! # Testing your import code offline
+//!
+//! [`StandIn::client`] gives a [`Client`](crate::Client) for the stand-in (its base URL and key).
+//! By default the stand-in finishes promptly: the first retrieve of a `PENDING` import processes
+//! it and answers the outcome, so a whole [`import_file`](crate::Client::import_file) or
+//! [`import_rows`](crate::Client::import_rows) takes one poll and milliseconds, on a real clock,
+//! with the client's real poll limits ([`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL) is not
+//! relaxed).
+//!
+//! ```
+//! use dromo_client::{stand_in::StandIn, ImportOutcome, Schema};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = StandIn::start().await?;
+//! server.add_schema(
+//!     "94187d21-9820-420f-b08c-a80cbbf52604",
+//!     serde_json::json!([{"key": "email", "label": "Email", "type": "email"}]),
+//! );
+//! let client = server.client()?;
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("people.csv");
+//! std::fs::write(&path, "Email\nada@example.com\n")?;
+//! let schema = Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604");
+//! match client.import_file::<serde_json::Value>(&path, schema).await? {
+//!     ImportOutcome::Imported { rows, .. } => assert_eq!(rows[0]["email"], "ada@example.com"),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! To test how your code copes with Dromo's pace, make imports move step by step with
+//! [`StandInBuilder::polls_per_step`] (`PENDING → RUNNING → outcome`, each lasting `n` polls);
+//! the client then waits its real 5 s between polls, so run such tests on tokio's paused clock
+//! (`#[tokio::test(start_paused = true)]`, with the stand-in started on that runtime).
+//!
+//! # Shapes, keys and pacing
+//!
 //! Its errors have Dromo's shapes: DRF JSON (`{"detail": ...}` or field maps) on the API, S3 XML
 //! on the presigned URLs. The API wants the key of [`StandIn::api_key`] in the
 //! `X-Dromo-License-Key` header; the S3 URLs want none (and record whatever they get, so a test
