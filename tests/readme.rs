@@ -17,27 +17,25 @@ fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md")
 }
 
-/// The text of `readme` from the heading `heading` to the next heading of the same or a higher
-/// level.
-fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
-    let start = readme
-        .find(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("README has no `{heading}`"));
-    let level = heading.split(' ').next().unwrap_or("##");
-    let body = &readme[start + heading.len() + 2..];
-    let end = body
-        .match_indices('\n')
-        .map(|(i, _)| i + 1)
-        .find(|&i| {
-            let rest = &body[i..];
-            rest.starts_with('#')
-                && rest
-                    .split(' ')
-                    .next()
-                    .is_some_and(|h| h.len() <= level.len() && h.chars().all(|c| c == '#'))
-        })
-        .unwrap_or(body.len());
-    &body[..end]
+/// The text of `readme` after the heading `heading`, up to the next heading of the same or a
+/// higher level (lines in fenced code, such as rustdoc's hidden `# ` lines, are not headings).
+fn section(readme: &str, heading: &str) -> String {
+    let level = heading.split(' ').next().unwrap_or("##").len();
+    let mut lines = readme.lines().skip_while(|line| *line != heading);
+    assert!(lines.next().is_some(), "README has no `{heading}`");
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in lines {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        if !fenced && hashes > 0 && hashes <= level && line[hashes..].starts_with(' ') {
+            break;
+        }
+        out.push(line);
+    }
+    out.join("\n") + "\n"
 }
 
 /// The first fenced Rust block of `text`, fences included.
@@ -52,13 +50,15 @@ fn the_crate_root_carries_the_readme_quick_start() {
     let readme = readme();
     let docs = crate_docs();
     for heading in ["## Quick start", "## Testing your import code offline"] {
-        let block = first_rust_block(section(&readme, heading));
+        let text = section(&readme, heading);
+        let block = first_rust_block(&text);
         assert!(
             docs.contains(block.trim_end()),
             "the crate docs (src/lib.rs) lack the README's `{heading}` example:\n{block}"
         );
     }
-    let values = section(&readme, "### Result values").trim();
+    let values = section(&readme, "### Result values");
+    let values = values.trim();
     assert!(values.contains("| `checkbox` | a boolean |"), "{values}");
     assert!(
         docs.contains(values),
@@ -68,7 +68,8 @@ fn the_crate_root_carries_the_readme_quick_start() {
 
 #[test]
 fn the_quick_start_lists_what_its_code_uses_and_no_registry_version() {
-    let quick_start = section(&readme(), "## Quick start");
+    let readme = readme();
+    let quick_start = section(&readme, "## Quick start");
     for dependency in [
         "tokio",
         "serde =",
