@@ -26,7 +26,7 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 /// The steps of a whole import ([`Client::import_file`](crate::Client::import_file), …) wrap the
 /// failure in [`Error::Step`], which adds the step and the import id as context. Match on
 /// [`Error::kind`] to see through it: `matches!(e.kind(), Error::SchemaNotFound { .. })` holds
-/// whether the error came from `create_headless_import` or from `import_file`.
+/// whether the error came from `create_import` or from `import_file`.
 ///
 /// Growing without breaking: the enum and each of its variants are `#[non_exhaustive]`, so
 /// later versions may add variants and fields; match variants with `{ .. }` and build errors

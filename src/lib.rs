@@ -4,17 +4,97 @@
 //! import**: create an import from a saved or inline schema, upload the file (or send the rows),
 //! wait while Dromo processes it, then fetch the cleaned rows or hand a person the review URL.
 //!
-//! - [`Client`]: configuration ([`Client::builder`], [`Client::from_env`]).
+//! - [`Client`]: configuration ([`Client::builder`], [`Client::from_env`]) and the workflow:
+//!   [`Client::import_file`], [`Client::import_rows`], and each step on its own
+//!   ([`Client::create_import`], [`Client::upload`], [`Client::wait_for_import`],
+//!   [`Client::fetch_results`]).
 //! - [`generated`]: every operation of Dromo's OpenAPI spec, generated at build time by
 //!   progenitor from the vendored `openapi.json` (reach it with [`Client::api`]).
 //! - [`Error`]: the crate's one error type, with readable messages.
+//! - `stand_in` (feature `stand-in`): a local stand-in of Dromo's API and of S3, to test your
+//!   import code offline.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), dromo_client::Error> {
-//! let client = dromo_client::Client::from_env()?;
-//! let page = client.api().list_headless_imports().limit(10).send().await;
-//! # let _ = page; Ok(()) }
+//! ## Quick start
+//!
+//! The whole import in one call, for a file or for rows you hold (dependencies: `tokio` with
+//! `macros` and `rt-multi-thread`, `serde` with `derive`):
+//!
+//! ```rust,no_run
+//! use dromo_client::{Client, Field, FieldType, ImportOutcome, Schema};
+//!
+//! #[derive(Debug, serde::Serialize, serde::Deserialize)]
+//! struct Person {
+//!     name: String,
+//!     email: String,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), dromo_client::Error> {
+//!     let client = Client::from_env()?; // DROMO_API_KEY, optional DROMO_BASE_URL
+//!
+//!     // A file, with a schema saved in the Dromo dashboard.
+//!     let schema = Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604");
+//!     match client.import_file::<Person>("people.csv", schema).await? {
+//!         ImportOutcome::Imported { rows, .. } => println!("{} rows", rows.len()),
+//!         ImportOutcome::NeedsReview { review_url, .. } => println!("a person must review: {review_url:?}"),
+//!         other => println!("import {} ended {}", other.import_id(), other.status()),
+//!     }
+//!
+//!     // Rows you already hold (any `Serialize`), with an inline schema.
+//!     let people = vec![Person { name: "Ada".into(), email: "ada@example.com".into() }];
+//!     let schema = Schema::inline([
+//!         Field::new("name", "Name", FieldType::String),
+//!         Field::new("email", "Email", FieldType::Email).required(),
+//!     ]);
+//!     let outcome = client.import_rows::<Person>(&people, schema).await?;
+//!     println!("import {} ended {}", outcome.import_id(), outcome.status());
+//!     Ok(())
+//! }
 //! ```
+//!
+//! ## Testing your import code offline
+//!
+//! With the `stand-in` feature, `stand_in::StandIn` runs a local stand-in of Dromo in your test's
+//! process and `StandIn::client` gives a [`Client`] for it; the stand-in processes an import at the
+//! first poll, so a whole import takes milliseconds (the client keeps Dromo's poll limits):
+//!
+//! ```rust
+//! use dromo_client::{stand_in::StandIn, Field, FieldType, ImportOutcome, Schema};
+//!
+//! #[tokio::main] // in your tests: #[tokio::test]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = StandIn::start().await?; // on 127.0.0.1, a free port; stops when dropped
+//!     let client = server.client()?; // a dromo_client::Client for it: base URL and key set
+//!     let schema = Schema::inline([Field::new("email", "Email", FieldType::Email)]);
+//!     let outcome = client
+//!         .import_rows::<serde_json::Value>([["ada@example.com"]], schema)
+//!         .await?; // one poll, no wait: milliseconds
+//!     let ImportOutcome::Imported { rows, .. } = outcome else { panic!("{outcome:?}") };
+//!     assert_eq!(rows[0]["email"], "ada@example.com");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Result values
+//!
+//! Each cleaned row is a JSON object keyed by field key. The JSON type of each value depends on the
+//! field's type, as Dromo documents it:
+//!
+//! | Field type | JSON value |
+//! | --- | --- |
+//! | `string`, `email`, `phone-number`, `ssn`, `domain`, `url`, `country`, `us-state-territory`, `us-zip-code`, `uuid` | a string, as entered (after Dromo's cleaning) |
+//! | `number` | a JSON number (`1234.5`), or a string when the field's `outputFormat` formats it |
+//! | `date` | a string, `"2022-03-27"` (ISO 8601) unless `outputFormat` says otherwise |
+//! | `datetime` | a string, `"2022-03-27T15:20"` (ISO 8601, no offset; seconds only with `withSeconds`) |
+//! | `time` | a string, `"15:20"` (seconds only with `withSeconds`) |
+//! | `checkbox` | a boolean |
+//! | `select` | the chosen option's `value`, a string |
+//! | any field with `manyToOne` | an array of the values above |
+//!
+//! Any value can be `null`: read optional fields into `Option<T>`. Dromo does not document the
+//! shape of `multi-select` values; read them as `serde_json::Value`. A row type that does not match
+//! (e.g. `u32` for a number field with an `outputFormat`) fails with the row and the path of the
+//! value.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
@@ -24,7 +104,6 @@ mod error;
 mod ids;
 mod pages;
 mod presigned;
-mod raw_body;
 mod request;
 mod results;
 mod retry;
@@ -67,6 +146,7 @@ pub mod generated {
 /// The generated request and response types, re-exported.
 pub use generated::types;
 #[cfg(feature = "stand-in")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stand-in")))]
 pub mod stand_in;
 
 /// The README's examples, compiled as doctests so the quick start stays true.

@@ -30,8 +30,16 @@ impl Api {
         }
     }
 
+    /// A stand-in whose imports move step by step (`PENDING → RUNNING → outcome`), as Dromo's do.
     async fn default() -> Api {
-        Api::start(StandIn::start().await.expect("stand-in starts")).await
+        Api::start(
+            StandIn::builder()
+                .polls_per_step(1)
+                .start()
+                .await
+                .expect("stand-in starts"),
+        )
+        .await
     }
 
     fn url(&self, path: &str) -> String {
@@ -629,6 +637,7 @@ async fn tampered_urls_are_signature_mismatches() {
 async fn needs_review_outcome() {
     let server = StandIn::builder()
         .outcome(Outcome::NeedsReview)
+        .polls_per_step(1)
         .start()
         .await
         .unwrap();
@@ -711,6 +720,7 @@ async fn spreadsheets_fail_as_the_stand_in_cannot_read_them() {
 async fn first_polls_are_throttled_with_retry_after() {
     let server = StandIn::builder()
         .rate_limit_first_polls(2, 7)
+        .polls_per_step(1)
         .start()
         .await
         .unwrap();
@@ -792,6 +802,33 @@ async fn initial_data_import() {
         api.result_rows(&id).await,
         json!([{"first_name": "Ada", "email": "ada@example.com"}])
     );
+}
+
+#[tokio::test]
+async fn by_default_the_first_poll_sees_the_outcome() {
+    let api = Api::start(StandIn::start().await.expect("stand-in starts")).await;
+    let created = api
+        .create(&json!({"fields": fields(), "initial_data": [{"email": "a@b.c"}]}))
+        .await;
+    assert_eq!(created["status"], "PENDING");
+    let id = str_field(&created, "id").to_owned();
+    let (seen, _) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["SUCCESSFUL"]);
+    assert_eq!(
+        api.result_rows(&id).await,
+        json!([{"first_name": "", "email": "a@b.c"}])
+    );
+
+    // A file: waiting for the upload, then done at the first poll after it.
+    api.server.set_outcome(Outcome::NeedsReview);
+    let created = api.create(&file_import()).await;
+    let id = str_field(&created, "id").to_owned();
+    assert_eq!(api.retrieve(&id).await["status"], "AWAITING_UPLOAD");
+    api.put(str_field(&created, "upload"), b"email\na@b.c\n")
+        .await;
+    assert_eq!(api.server.import_status(&id).as_deref(), Some("PENDING"));
+    let (seen, _) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["NEEDS_REVIEW"]);
 }
 
 #[tokio::test]

@@ -334,10 +334,17 @@ pub(crate) async fn retrieve(inner: &Arc<Inner>, id: &str) -> Response {
             return throttled(config.retry_after_secs);
         }
         let mut job = None;
-        if import.polls_in_status >= config.polls_per_step {
+        // Promptly (no `polls_per_step`): the first retrieve processes the import. Stepwise:
+        // each status lasts `polls_per_step` retrieves.
+        let moves_on = config
+            .polls_per_step
+            .is_none_or(|n| import.polls_in_status >= n);
+        if moves_on {
             match import.status {
-                Status::Pending => import.set_status(Status::Running),
-                Status::Running if !import.processing => match outcome {
+                Status::Pending if config.polls_per_step.is_some() => {
+                    import.set_status(Status::Running)
+                }
+                Status::Pending | Status::Running if !import.processing => match outcome {
                     Outcome::Failed => import.fail(
                         "The import failed: the stand-in is set to fail imports \
                          (Outcome::Failed)."

@@ -10,7 +10,7 @@
 //! | --- | --- |
 //! | `POST /headless/imports/` | 201, `AWAITING_UPLOAD` (file) or `PENDING` (`initial_data`); 404 for an unknown `schema_id` |
 //! | `PUT` the `upload` URL | 200 with an `ETag`; the import becomes `PENDING` |
-//! | `GET /headless/imports/{id}/` | the import; each poll moves it `PENDING → RUNNING → outcome` |
+//! | `GET /headless/imports/{id}/` | the import; the first poll processes it and answers the outcome (or, with [`StandInBuilder::polls_per_step`], each poll moves it `PENDING → RUNNING → outcome`) |
 //! | `GET /headless/imports/{id}/url/` | `{"presigned_url": ...}` once `SUCCESSFUL` (400 before) |
 //! | `GET` the `presigned_url` | the cleaned rows: a JSON array of objects keyed by field key |
 //! | `DELETE /headless/imports/{id}/` | 204 |
@@ -30,6 +30,43 @@
 //! (no `type` means `string`, `[type, options]`, number presets, unknown keys) and refuses what
 //! cannot be a field definition. What it cannot imitate honestly (reaching an SFTP server on
 //! another machine) answers 501 with a body saying so, never a 404 that reads as data.
+//!
+//! # Testing your import code offline
+//!
+//! [`StandIn::client`] gives a [`Client`](crate::Client) for the stand-in (its base URL and key).
+//! By default the stand-in finishes promptly: the first retrieve of a `PENDING` import processes
+//! it and answers the outcome, so a whole [`import_file`](crate::Client::import_file) or
+//! [`import_rows`](crate::Client::import_rows) takes one poll and milliseconds, on a real clock,
+//! with the client's real poll limits ([`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL) is not
+//! relaxed).
+//!
+//! ```
+//! use dromo_client::{stand_in::StandIn, ImportOutcome, Schema};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = StandIn::start().await?;
+//! server.add_schema(
+//!     "94187d21-9820-420f-b08c-a80cbbf52604",
+//!     serde_json::json!([{"key": "email", "label": "Email", "type": "email"}]),
+//! );
+//! let client = server.client()?;
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("people.csv");
+//! std::fs::write(&path, "Email\nada@example.com\n")?;
+//! let schema = Schema::saved("94187d21-9820-420f-b08c-a80cbbf52604");
+//! match client.import_file::<serde_json::Value>(&path, schema).await? {
+//!     ImportOutcome::Imported { rows, .. } => assert_eq!(rows[0]["email"], "ada@example.com"),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! To test how your code copes with Dromo's pace, make imports move step by step with
+//! [`StandInBuilder::polls_per_step`] (`PENDING → RUNNING → outcome`, each lasting `n` polls);
+//! the client then waits its real 5 s between polls, so run such tests on tokio's paused clock
+//! (`#[tokio::test(start_paused = true)]`, with the stand-in started on that runtime).
+//!
+//! # Shapes, keys and pacing
 //!
 //! Its errors have Dromo's shapes: DRF JSON (`{"detail": ...}` or field maps) on the API, S3 XML
 //! on the presigned URLs. The API wants the key of [`StandIn::api_key`] in the
@@ -204,7 +241,8 @@ pub struct StandInBuilder {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) api_key: String,
-    pub(crate) polls_per_step: u32,
+    /// `None`: the first retrieve processes the import; `Some(n)`: each status lasts n polls.
+    pub(crate) polls_per_step: Option<u32>,
     pub(crate) url_ttl: Duration,
     pub(crate) throttled_polls: u32,
     pub(crate) retry_after_secs: u64,
@@ -217,7 +255,7 @@ impl Default for StandInBuilder {
         StandInBuilder {
             config: Config {
                 api_key: DEFAULT_API_KEY.to_owned(),
-                polls_per_step: 1,
+                polls_per_step: None,
                 url_ttl: DEFAULT_UPLOAD_URL_TTL,
                 throttled_polls: 0,
                 retry_after_secs: 0,
@@ -243,11 +281,16 @@ impl StandInBuilder {
         self
     }
 
-    /// How many retrieves each of `PENDING` and `RUNNING` lasts before the import moves on
-    /// (default 1: one poll sees `PENDING`, the next `RUNNING`, the next the outcome). With 0
-    /// every retrieve moves the import one step before answering.
+    /// Makes imports move step by step, as Dromo's do: each of `PENDING` and `RUNNING` lasts `n`
+    /// retrieves before the import moves on (with 1, one poll sees `PENDING`, the next
+    /// `RUNNING`, the next the outcome; with 0 every retrieve moves the import one step before
+    /// answering).
+    ///
+    /// Without it (the default) the stand-in finishes promptly: the first retrieve of a
+    /// `PENDING` import processes it and answers its outcome, so a whole import through the
+    /// client takes one poll and no wait (see [`StandIn::client`]).
     pub fn polls_per_step(mut self, n: u32) -> Self {
-        self.config.polls_per_step = n;
+        self.config.polls_per_step = Some(n);
         self
     }
 
@@ -411,6 +454,37 @@ impl StandIn {
     /// See [`StandIn::start`] for an example.
     pub fn api_key(&self) -> &str {
         &self.inner.config.api_key
+    }
+
+    /// A [`Client`](crate::Client) for this stand-in: its [`base_url`](StandIn::base_url) and
+    /// [`api_key`](StandIn::api_key), the client's defaults otherwise (Dromo's poll limits
+    /// included: the stand-in is fast because it finishes promptly, not because the client polls
+    /// faster). For other settings, start from [`Client::builder`](crate::Client::builder) with
+    /// the same two values.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) when the key given to
+    /// [`StandInBuilder::api_key`] cannot go in an HTTP header.
+    ///
+    /// ```
+    /// use dromo_client::{stand_in::StandIn, Field, FieldType, ImportOutcome, Schema};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = StandIn::start().await?;
+    /// let client = server.client()?;
+    /// let schema = Schema::inline([Field::new("email", "Email", FieldType::Email)]);
+    /// let outcome = client
+    ///     .import_rows::<_, serde_json::Value>([["ada@example.com"]], schema)
+    ///     .await?;
+    /// let ImportOutcome::Imported { rows, .. } = outcome else { panic!("{outcome:?}") };
+    /// assert_eq!(rows[0]["email"], "ada@example.com");
+    /// # Ok(()) }
+    /// ```
+    pub fn client(&self) -> Result<crate::Client, crate::Error> {
+        crate::Client::builder()
+            .base_url(self.base_url())
+            .api_key(self.api_key())
+            .build()
     }
 
     /// Saves a schema that imports can name with `schema_id` and that `GET /schemas/{id}/`

@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! cargo run --example import -- data.csv [--schema-id ID]
+//! cargo run --example import -- --help
 //! ```
 //!
 //! - With `DROMO_API_KEY` set (and optionally `DROMO_BASE_URL`), it talks to Dromo.
 //! - Without it, it starts a local stand-in of Dromo in this process and says so: nothing leaves
-//!   the machine.
+//!   the machine. `DROMO_STAND_IN_BANDWIDTH=125000` paces the stand-in's uploads and downloads
+//!   to that many bytes a second, to try a slow link.
 //! - Without `--schema-id`, the schema is derived from the CSV's header row: one string field
 //!   per column, keyed by the header in snake_case.
 //!
@@ -26,31 +28,77 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: cargo run --example import -- FILE.csv [--schema-id ID]";
 
+/// The environment variable that paces the stand-in (bytes a second).
+const BANDWIDTH_ENV: &str = "DROMO_STAND_IN_BANDWIDTH";
+
+/// What `--help` prints.
+const HELP: &str = "\
+Imports a CSV (or TSV) file with Dromo's headless import and prints each step, the final status
+and the number of rows.
+
+usage: cargo run --example import -- FILE.csv [--schema-id ID]
+
+Arguments:
+  FILE.csv            the file to import (.csv, .tsv, .xls or .xlsx)
+  --schema-id ID      a saved schema's id; without it the schema is derived from the header row
+                      (one string field per column, keyed by the header in snake_case)
+  -h, --help          print this help and exit
+
+Environment:
+  DROMO_API_KEY             the Backend license key from the Dromo dashboard: import into Dromo
+  DROMO_BASE_URL            Dromo's API base URL (default https://app.dromo.io/api/v1)
+  DROMO_STAND_IN_BANDWIDTH  stand-in mode only: bytes a second for its uploads and downloads,
+                            to try a slow link (default: no limit)
+
+Stand-in mode: without DROMO_API_KEY, the example starts a local stand-in of Dromo's API and of
+S3 in this process (dromo_client::stand_in) and imports into it: nothing leaves the machine.";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    /// `-h` / `--help`.
+    Help,
+    Import(Args),
+}
+
+#[derive(Debug, PartialEq)]
 struct Args {
     file: PathBuf,
     schema_id: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
+/// Reads the arguments after the program name.
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut file = None;
     let mut schema_id = None;
-    let mut args = std::env::args().skip(1);
+    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--schema-id" => schema_id = Some(args.next().ok_or("--schema-id needs a value")?),
             s if s.starts_with("--schema-id=") => {
                 schema_id = Some(s["--schema-id=".len()..].to_owned())
             }
-            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "-h" | "--help" => return Ok(Command::Help),
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
             s if file.is_none() => file = Some(PathBuf::from(s)),
             s => return Err(format!("unexpected argument `{s}`: give one file")),
         }
     }
-    Ok(Args {
+    Ok(Command::Import(Args {
         file: file.ok_or("no file given")?,
         schema_id,
-    })
+    }))
+}
+
+/// The stand-in's bandwidth from `DROMO_STAND_IN_BANDWIDTH` (bytes a second; unset or empty:
+/// no limit).
+fn stand_in_bandwidth(value: Option<&str>) -> Result<Option<u64>, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse::<u64>().map(Some).map_err(|_| {
+            format!("{BANDWIDTH_ENV}=`{text}` is not a number of bytes a second, e.g. 125000 for about 1 Mbit/s")
+        }),
+    }
 }
 
 /// The header row of a CSV file: the first record, with quoted fields and a BOM handled.
@@ -167,13 +215,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<ExitCode, String> {
-    let args = parse_args().map_err(|e| {
-        if e == USAGE {
-            e
-        } else {
-            format!("{e}\n{USAGE}")
+    let args = match parse_args(std::env::args().skip(1)).map_err(|e| {
+        format!("{e}\n{USAGE}\n(--help lists the options and environment variables)")
+    })? {
+        Command::Help => {
+            println!("{HELP}");
+            return Ok(ExitCode::SUCCESS);
         }
-    })?;
+        Command::Import(args) => args,
+    };
     let meta = std::fs::metadata(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     if !meta.is_file() {
@@ -191,18 +241,21 @@ async fn run() -> Result<ExitCode, String> {
         );
         client
     } else {
-        let server = StandIn::builder()
-            .polls_per_step(0)
+        let bandwidth = stand_in_bandwidth(std::env::var(BANDWIDTH_ENV).ok().as_deref())?;
+        let mut builder = StandIn::builder();
+        if let Some(bytes_per_sec) = bandwidth {
+            builder = builder.bandwidth(bytes_per_sec);
+        }
+        let server = builder
             .start()
             .await
             .map_err(|e| format!("cannot start the local stand-in: {e}"))?;
         println!("DROMO_API_KEY is not set: using a LOCAL STAND-IN of Dromo at {} (nothing leaves this machine).", server.base_url());
         println!("Set DROMO_API_KEY to your Backend license key to import into Dromo for real.");
-        let client = Client::builder()
-            .api_key(server.api_key())
-            .base_url(server.base_url())
-            .build()
-            .map_err(|e| e.to_string())?;
+        if let Some(bytes_per_sec) = bandwidth.filter(|b| *b > 0) {
+            println!("The stand-in's transfers are paced to {bytes_per_sec} bytes a second ({BANDWIDTH_ENV}).");
+        }
+        let client = server.client().map_err(|e| e.to_string())?;
         if let Some(id) = &args.schema_id {
             // The stand-in knows no saved schemas: save one like the header's.
             let json: Vec<_> = fields
@@ -319,6 +372,63 @@ async fn run() -> Result<ExitCode, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn help_is_a_command_not_an_error() {
+        assert_eq!(parse(&["--help"]), Ok(Command::Help));
+        assert_eq!(parse(&["-h"]), Ok(Command::Help));
+        assert_eq!(parse(&["data.csv", "--help"]), Ok(Command::Help));
+        for listed in [
+            "DROMO_API_KEY",
+            "DROMO_BASE_URL",
+            BANDWIDTH_ENV,
+            "Stand-in mode",
+            "--schema-id",
+        ] {
+            assert!(HELP.contains(listed), "--help does not mention {listed}");
+        }
+    }
+
+    #[test]
+    fn arguments_are_read() {
+        assert_eq!(
+            parse(&["data.csv", "--schema-id", "s-1"]),
+            Ok(Command::Import(Args {
+                file: "data.csv".into(),
+                schema_id: Some("s-1".into())
+            }))
+        );
+        assert_eq!(
+            parse(&["--schema-id=s-2", "data.csv"]),
+            Ok(Command::Import(Args {
+                file: "data.csv".into(),
+                schema_id: Some("s-2".into())
+            }))
+        );
+        assert_eq!(parse(&[]), Err("no file given".to_owned()));
+        assert!(parse(&["--nope"])
+            .unwrap_err()
+            .contains("unknown option `--nope`"));
+        assert!(parse(&["a.csv", "b.csv"])
+            .unwrap_err()
+            .contains("give one file"));
+    }
+
+    #[test]
+    fn bandwidth_comes_from_the_environment_value() {
+        assert_eq!(stand_in_bandwidth(None), Ok(None));
+        assert_eq!(stand_in_bandwidth(Some(" ")), Ok(None));
+        assert_eq!(stand_in_bandwidth(Some("125000")), Ok(Some(125_000)));
+        let err = stand_in_bandwidth(Some("1 Mbit")).unwrap_err();
+        assert!(
+            err.contains(BANDWIDTH_ENV) && err.contains("125000"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn keys_are_snake_case_and_unique() {

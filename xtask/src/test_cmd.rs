@@ -75,10 +75,25 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
             .current_dir(repo),
     )?;
 
+    // `--help` answers with exit 0 (its text is unit-tested in the example itself).
+    util::run_step(
+        "the example's --help",
+        util::cargo()
+            .args(["run", "--quiet", "--example", "import", "--", "--help"])
+            .current_dir(repo),
+    )?;
+
     util::run_step(
         "documentation",
         util::cargo()
-            .args(["doc", "--no-deps", "-p", "dromo-client"])
+            .args([
+                "doc",
+                "--no-deps",
+                "-p",
+                "dromo-client",
+                "--features",
+                "stand-in",
+            ])
             .env("RUSTDOCFLAGS", "-D warnings")
             .current_dir(repo),
     )?;

@@ -1,7 +1,7 @@
 //! A create body read from the user's own JSON: checked like the generated body, sent as written.
 
+use super::{prepare_raw, Prepared};
 use crate::error::{Error, Violation, Violations};
-use crate::request::{prepare_raw, Prepared};
 use crate::types;
 use serde_json::Value;
 
