@@ -474,7 +474,7 @@ impl StandIn {
     /// let client = server.client()?;
     /// let schema = Schema::inline([Field::new("email", "Email", FieldType::Email)]);
     /// let outcome = client
-    ///     .import_rows::<_, serde_json::Value>([["ada@example.com"]], schema)
+    ///     .import_rows::<serde_json::Value>([["ada@example.com"]], schema)
     ///     .await?;
     /// let ImportOutcome::Imported { rows, .. } = outcome else { panic!("{outcome:?}") };
     /// assert_eq!(rows[0]["email"], "ada@example.com");
