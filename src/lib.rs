@@ -107,6 +107,7 @@ mod presigned;
 mod request;
 mod results;
 mod retry;
+mod s3;
 mod scrub;
 mod status;
 mod upload;

@@ -4,8 +4,8 @@
 use crate::error::{read_limited, BoxError, Error, ServerText};
 use crate::ids::{import_id, ImportId};
 use crate::presigned::PresignedUrl;
+use crate::s3::{with_watchdog, S3Error, StallWatch};
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
-use crate::upload::{with_watchdog, S3Error, StallWatch};
 use crate::Client;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
