@@ -20,7 +20,9 @@ use std::time::Duration;
 /// not the documented array of rows.
 pub const MAX_ROW_BYTES: usize = 64 * 1024 * 1024;
 
-/// The rows of an import's results, decoded one at a time as they arrive.
+/// The rows of an import's results, decoded one at a time as they arrive. Each row is a JSON
+/// object keyed by field key; the JSON type of each value is in the crate docs'
+/// [result values](crate#result-values) table.
 ///
 /// Memory holds one row and the current network chunk, whatever the number of rows. A failure
 /// (a broken connection, a row that does not decode into `T`) is yielded as an `Err` and ends
@@ -103,7 +105,8 @@ impl Client {
         })
     }
 
-    /// Downloads all the rows of successful import `id` into a `Vec`.
+    /// Downloads all the rows of successful import `id` into a `Vec` (the JSON type of each
+    /// value: [result values](crate#result-values)).
     ///
     /// For many rows prefer [`Client::stream_results`], which holds one row at a time.
     ///
