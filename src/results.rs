@@ -888,7 +888,12 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        // No failure files: the repository's top level is fixed; a failure prints its case,
+        // which becomes a unit test of its own.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::with_cases(300)
+        })]
 
         /// A valid array cut anywhere yields exactly the rows complete before the cut, then a
         /// retryable error (none when the cut is after the `]`), whatever the chunking.
