@@ -67,10 +67,10 @@ async fn an_upload_longer_than_the_stall_timeout_succeeds_while_bytes_flow() {
     let short_stall = Client::builder()
         .api_key(KEY)
         .base_url(server.url("/api/v1"))
-        .transfer_stall_timeout(Duration::from_millis(600))
+        .transfer_stall_timeout(Duration::from_millis(1000))
         .build()
         .unwrap();
-    let body = mib(2);
+    let body = mib(3);
     let started = std::time::Instant::now();
     let done = short_stall
         .upload_with(
@@ -83,7 +83,7 @@ async fn an_upload_longer_than_the_stall_timeout_succeeds_while_bytes_flow() {
     let took = started.elapsed();
     assert_eq!((done.bytes, done.attempts), (body.len() as u64, 1));
     assert!(
-        took >= Duration::from_millis(1500),
+        took >= Duration::from_millis(2500),
         "the server read at 1 MiB/s, so the upload took longer than the stall timeout: {took:?}"
     );
     let seen = server.requests();
@@ -95,10 +95,10 @@ async fn an_upload_longer_than_the_stall_timeout_succeeds_while_bytes_flow() {
     let done = client(&server)
         .upload_with(
             &presigned(&server, "/bucket/key"),
-            UploadSource::from_bytes("big.csv", mib(2)),
+            UploadSource::from_bytes("big.csv", mib(3)),
             &UploadOptions::default()
                 .with_max_attempts(1)
-                .with_stall_timeout(Duration::from_millis(600)),
+                .with_stall_timeout(Duration::from_millis(1000)),
         )
         .await
         .unwrap();
