@@ -149,6 +149,7 @@ pub use generated::types;
 #[cfg(feature = "stand-in")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stand-in")))]
 pub mod stand_in;
+pub mod webhooks;
 
 /// The README's examples, compiled as doctests so the quick start stays true.
 #[cfg(doctest)]

@@ -118,6 +118,7 @@ mod sftp;
 mod state;
 mod throttle;
 mod uploads;
+mod webhooks;
 
 use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -248,6 +249,10 @@ pub(crate) struct Config {
     pub(crate) retry_after_secs: u64,
     /// Bytes per second on the presigned URLs, both ways; `None` is as fast as possible.
     pub(crate) bandwidth: Option<NonZeroU64>,
+    /// Where each import's event is posted as JSON when it ends.
+    pub(crate) webhook_url: Option<String>,
+    /// Where the legacy form (`uploadId=…`) is posted when an upload completes.
+    pub(crate) legacy_webhook_url: Option<String>,
 }
 
 impl Default for StandInBuilder {
@@ -260,6 +265,8 @@ impl Default for StandInBuilder {
                 throttled_polls: 0,
                 retry_after_secs: 0,
                 bandwidth: None,
+                webhook_url: None,
+                legacy_webhook_url: None,
             },
             outcome: Outcome::Successful,
         }
@@ -326,6 +333,31 @@ impl StandInBuilder {
     /// ```
     pub fn bandwidth(mut self, bytes_per_sec: u64) -> Self {
         self.config.bandwidth = NonZeroU64::new(bytes_per_sec);
+        self
+    }
+
+    /// Posts a webhook to `url` whenever an import ends, as Dromo's managed webhooks do: JSON
+    /// `{"event": "import_completed" | "headless_import_needs_review" | "headless_import_failed",
+    /// "data": {id, filename, user (snake_case), created_date, import_type, status, num_data_rows,
+    /// development_mode, has_data, headless}}`. One attempt each, in the background.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .webhook_url("http://127.0.0.1:9/dromo/webhook")
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.config.webhook_url = Some(url.into());
+        self
+    }
+
+    /// Posts the legacy `webhookUrl` form, `uploadId=<id>` (URL-encoded), to `url` whenever an
+    /// upload completes (`SUCCESSFUL` or `FAILED`).
+    pub fn legacy_webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.config.legacy_webhook_url = Some(url.into());
         self
     }
 
@@ -577,9 +609,30 @@ impl StandIn {
         };
         let mut state = self.inner.lock();
         match state.imports.get_mut(&id) {
-            Some(import) => import.complete_review(),
+            Some(import) => {
+                let completed = import.complete_review();
+                if completed {
+                    webhooks::announce(&self.inner, import);
+                }
+                completed
+            }
             None => false,
         }
+    }
+
+    /// Processes import `id` now, as Dromo does on its own, without waiting for a poll: a
+    /// `PENDING` or `RUNNING` import reaches its outcome (and its webhook is sent). Returns the
+    /// import's status afterwards, `None` if there is no such import.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::start().await?;
+    /// assert_eq!(server.process_import("66d6300d-1414-4655-83b4-8c80fc527315").await, None);
+    /// # Ok(()) }
+    /// ```
+    pub async fn process_import(&self, id: &str) -> Option<String> {
+        let _ = imports::advance(&self.inner, id, true).await;
+        self.import_status(id)
     }
 
     /// Stops the server: it stops accepting connections, lets the requests under way finish (for
