@@ -347,8 +347,11 @@ impl Client {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Wakeups {
-    slots: Arc<Mutex<HashMap<ImportId, watch::Sender<Option<Arc<HeadlessImportFull>>>>>>,
+    slots: Arc<Mutex<HashMap<ImportId, Slot>>>,
 }
+
+/// Where a confirmed import is handed to its waiters.
+type Slot = watch::Sender<Option<Arc<HeadlessImportFull>>>;
 
 /// How many imports [`Wakeups`] remembers at most (deliveries for imports nobody waits for are
 /// kept until a waiter takes them, or dropped past this).
@@ -360,10 +363,7 @@ impl Wakeups {
         Self::default()
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<ImportId, watch::Sender<Option<Arc<HeadlessImportFull>>>>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ImportId, Slot>> {
         self.slots
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

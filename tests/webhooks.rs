@@ -265,7 +265,7 @@ async fn the_stand_in_posts_each_event_as_dromo_does() {
 
     // The review done: import_completed, then the legacy form.
     assert!(server.complete_review(&id.to_string()));
-    let mut got = vec![posted.recv().await.unwrap(), posted.recv().await.unwrap()];
+    let mut got = [posted.recv().await.unwrap(), posted.recv().await.unwrap()];
     got.sort();
     assert_eq!(got[0].0, "application/json");
     assert!(WebhookEvent::from_json(got[0].1.as_bytes()).unwrap().name() == "import_completed");
