@@ -16,7 +16,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `webhooks` feature, [`receiver`] is a ready-made axum route that does all of this.
+//! With the `webhooks` feature, `webhooks::receiver` is a ready-made axum route that does all of
+//! this.
 
 use crate::error::Error;
 use crate::ids::ImportId;
