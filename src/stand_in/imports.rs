@@ -179,6 +179,9 @@ fn validate(body: &Map<String, Value>) -> Result<NewImport, Box<Response>> {
 
 /// `POST /headless/imports/`
 pub(crate) async fn create(inner: &Arc<Inner>, headers: &HeaderMap, body: Body) -> (Response, u64) {
+    if let Err(wait) = inner.limit(|limits| limits.create()) {
+        return (throttled(super::limits::retry_after_secs(wait)), 0);
+    }
     let bytes = match read_limited(body, MAX_CREATE_BODY).await {
         Ok(bytes) => bytes,
         Err(seen) => {
@@ -328,6 +331,11 @@ pub(crate) async fn advance(inner: &Arc<Inner>, id: &str, force: bool) -> Respon
     let Ok(id) = Uuid::parse_str(id) else {
         return not_found();
     };
+    if !force {
+        if let Err(wait) = inner.limit(|limits| limits.poll(id)) {
+            return throttled(super::limits::retry_after_secs(wait));
+        }
+    }
     let config = &inner.config;
     let (job, outcome) = {
         let mut state = inner.lock();

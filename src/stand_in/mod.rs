@@ -111,6 +111,7 @@ mod api;
 mod fields;
 mod http;
 mod imports;
+mod limits;
 mod process;
 mod s3;
 mod schemas;
@@ -237,6 +238,7 @@ impl RecordedRequest {
 pub struct StandInBuilder {
     config: Config,
     outcome: Outcome,
+    rate_limit_period: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +271,7 @@ impl Default for StandInBuilder {
                 legacy_webhook_url: None,
             },
             outcome: Outcome::Successful,
+            rate_limit_period: None,
         }
     }
 }
@@ -361,6 +364,26 @@ impl StandInBuilder {
         self
     }
 
+    /// Enforces Dromo's documented rate limits: 20 creates and 12 status polls per import in
+    /// any window of `period` (a minute for Dromo's own; shorter to scale time down in tests).
+    /// A request over a limit gets 429 with `Retry-After` (whole seconds, rounded up) and DRF's
+    /// throttle body, and changes nothing. [`StandIn::rate_limited`] counts them.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .enforce_rate_limits(Duration::from_secs(60))
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(server.rate_limited(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn enforce_rate_limits(mut self, period: Duration) -> Self {
+        self.rate_limit_period = Some(period);
+        self
+    }
+
     /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
     ///
     /// # Errors
@@ -376,6 +399,9 @@ impl StandInBuilder {
             config: self.config,
             origin,
             state: Mutex::new(State::new(self.outcome)),
+            limits: self
+                .rate_limit_period
+                .map(|p| Mutex::new(limits::Limits::new(p))),
         });
         let app = api::router(inner.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -404,6 +430,8 @@ pub(crate) struct Inner {
     /// `http://127.0.0.1:PORT`
     pub(crate) origin: String,
     pub(crate) state: Mutex<State>,
+    /// Dromo's rate limits, when [`StandInBuilder::enforce_rate_limits`] asked for them.
+    pub(crate) limits: Option<Mutex<limits::Limits>>,
 }
 
 impl Inner {
@@ -413,6 +441,21 @@ impl Inner {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies a rate limit check, if limits are enforced.
+    pub(crate) fn limit(
+        &self,
+        check: impl FnOnce(&mut limits::Limits) -> Result<(), Duration>,
+    ) -> Result<(), Duration> {
+        match &self.limits {
+            Some(limits) => check(
+                &mut limits
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            ),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn api_base(&self) -> String {
@@ -618,6 +661,16 @@ impl StandIn {
             }
             None => false,
         }
+    }
+
+    /// How many requests were answered 429 by [`StandInBuilder::enforce_rate_limits`].
+    pub fn rate_limited(&self) -> u64 {
+        self.inner.limits.as_ref().map_or(0, |limits| {
+            limits
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .refused
+        })
     }
 
     /// Processes import `id` now, as Dromo does on its own, without waiting for a poll: a
