@@ -385,6 +385,37 @@ mod receiver {
     }
 
     #[tokio::test]
+    async fn the_legacy_form_from_the_stand_in_is_confirmed_and_delivered() {
+        let (hook_url, mut posted) = recorder().await;
+        let server = StandIn::builder()
+            .polls_per_step(1000)
+            .legacy_webhook_url(&hook_url)
+            .start()
+            .await
+            .unwrap();
+        let client = server.client().unwrap();
+        let (url, mut confirmed) = serve(client.clone(), ReceiverOptions::default()).await;
+        let id = pending_import(&client).await;
+        // Forged before the import ends: accepted, never delivered.
+        let form = format!("uploadId={id}").into_bytes();
+        assert_eq!(
+            post(&url, "application/x-www-form-urlencoded", form).await,
+            202
+        );
+        server.process_import(&id.to_string()).await;
+        let (content_type, body) = posted.recv().await.unwrap();
+        assert_eq!(content_type, "application/x-www-form-urlencoded");
+        assert_eq!(post(&url, &content_type, body.into_bytes()).await, 202);
+        let event = tokio::time::timeout(Duration::from_secs(10), confirmed.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((event.import_id(), event.event()), (id, "legacy_upload"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(confirmed.try_recv().is_err(), "delivered twice");
+    }
+
+    #[tokio::test]
     async fn a_webhook_wakes_a_waiting_import() {
         // Each status lasts 1000 polls: polling alone would not see the end for hours.
         let wakeups = Wakeups::new();
