@@ -284,6 +284,36 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+
+    /// A webhook body is not a Dromo webhook (bad JSON or form, no import id, wrong content
+    /// type): nothing in it can be used.
+    #[non_exhaustive]
+    #[error("not a Dromo webhook: {reason}; refuse it (Dromo sends JSON `{{\"event\", \"data\"}}` or a form with `uploadId`)")]
+    WebhookInvalid {
+        /// What is wrong with the body.
+        reason: String,
+    },
+
+    /// A webhook named an import that Dromo does not know: the webhook is forged or stale.
+    #[non_exhaustive]
+    #[error("webhook not confirmed: Dromo has no import {import_id}; ignore the webhook (it may be forged)")]
+    WebhookUnknownImport {
+        /// The id the webhook named.
+        import_id: String,
+    },
+
+    /// A webhook's event or status disagrees with the import's status on Dromo's side: the
+    /// webhook is forged or stale.
+    #[non_exhaustive]
+    #[error("webhook not confirmed: it claims import {import_id} is {claimed} but Dromo says {actual}; ignore the webhook (it may be forged)")]
+    WebhookStatusMismatch {
+        /// The import the webhook named.
+        import_id: String,
+        /// What the webhook claimed (its event, or its `data.status`).
+        claimed: String,
+        /// The import's status as Dromo answered it.
+        actual: String,
+    },
 }
 
 /// `Display` of [`Error::Step`]: its own sentence only (the cause is its `source()`).

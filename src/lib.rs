@@ -98,6 +98,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+pub mod bulk;
 mod config;
 mod create;
 mod error;
@@ -149,6 +150,7 @@ pub use generated::types;
 #[cfg(feature = "stand-in")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stand-in")))]
 pub mod stand_in;
+pub mod webhooks;
 
 /// The README's examples, compiled as doctests so the quick start stays true.
 #[cfg(doctest)]

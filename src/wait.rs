@@ -261,7 +261,43 @@ impl Client {
         id: impl TryInto<ImportId, Error: Into<Error>>,
         options: &WaitOptions,
     ) -> Result<WaitOutcome, Error> {
+        self.wait(import_id(id)?, options, None).await
+    }
+
+    /// [`Client::wait_for_import`], woken by a confirmed webhook: when the webhook receiver
+    /// delivers import `id`'s confirmed state to `wakeups` (see
+    /// [`webhooks::Wakeups`](crate::webhooks::Wakeups)), the wait ends at once with that state,
+    /// without another poll. Polling goes on as usual meanwhile, so a lost webhook only costs
+    /// time; with webhooks working, an import that takes minutes is polled a few times instead
+    /// of dozens (give `options` a long `max_delay` to poll less still).
+    ///
+    /// ```no_run
+    /// # async fn run(client: dromo_client::Client, id: String) -> Result<(), dromo_client::Error> {
+    /// let wakeups = dromo_client::webhooks::Wakeups::new(); // shared with the receiver
+    /// let options = dromo_client::WaitOptions::default();
+    /// let outcome = client.wait_for_import_or_webhook(&id, &options, &wakeups).await?;
+    /// # let _ = outcome; Ok(()) }
+    /// ```
+    pub async fn wait_for_import_or_webhook(
+        &self,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
+        options: &WaitOptions,
+        wakeups: &crate::webhooks::Wakeups,
+    ) -> Result<WaitOutcome, Error> {
         let id = import_id(id)?;
+        let woken = wakeups.subscribe(id);
+        let outcome = self.wait(id, options, Some(woken)).await;
+        wakeups.forget(&id);
+        outcome
+    }
+
+    /// The wait itself; `woken` ends it early with a confirmed webhook's import.
+    async fn wait(
+        &self,
+        id: ImportId,
+        options: &WaitOptions,
+        mut woken: Option<Woken>,
+    ) -> Result<WaitOutcome, Error> {
         let start = Instant::now();
         // `None`: a maximum wait too long to count, so no deadline.
         let deadline = start.checked_add(options.max_wait);
@@ -314,30 +350,48 @@ impl Client {
                 .clone()
                 .unwrap_or_else(|| ImportStatus::Unknown(String::new()));
             tracing::debug!(import = %id, %status, polls, "polled import");
-            match status {
-                ImportStatus::Successful => return Ok(WaitOutcome::Succeeded { import }),
-                ImportStatus::NeedsReview => {
-                    return Ok(WaitOutcome::NeedsReview {
-                        review_url: import.review_url.clone(),
-                        import,
-                    })
-                }
-                ImportStatus::Failed => {
-                    return Ok(WaitOutcome::Failed {
-                        import_errors: import.import_errors.clone().unwrap_or_default(),
-                        import,
-                    })
-                }
-                _ => last = Some(import),
+            match finished(import) {
+                Ok(outcome) => return Ok(outcome),
+                Err(import) => last = Some(import),
             }
-            match next_poll(
+            let Some(next) = next_poll(
                 poll_start,
                 options.delay_after(polls),
                 options.min_delay,
                 deadline,
-            ) {
-                Some(next) => tokio::time::sleep_until(next).await,
-                None => return Ok(gave_up(last, start)),
+            ) else {
+                return Ok(gave_up(last, start));
+            };
+            let Some(receiver) = woken.as_mut() else {
+                tokio::time::sleep_until(next).await;
+                continue;
+            };
+            // A confirmed import delivered before this wait began, or while it sleeps.
+            let mut delivered = receiver.borrow_and_update().clone();
+            let mut closed = false;
+            if delivered.is_none() {
+                tokio::select! {
+                    () = tokio::time::sleep_until(next) => {}
+                    changed = receiver.changed() => match changed {
+                        Ok(()) => delivered = receiver.borrow_and_update().clone(),
+                        Err(_) => closed = true,
+                    },
+                }
+            }
+            if closed {
+                // The wakeups were dropped: poll on.
+                woken = None;
+            }
+            match delivered {
+                Some(import) => {
+                    tracing::debug!(import = %id, polls, "woken by a webhook");
+                    match finished(Box::new((*import).clone())) {
+                        Ok(outcome) => return Ok(outcome),
+                        Err(_) => tokio::time::sleep_until(next).await,
+                    }
+                }
+                None if closed => tokio::time::sleep_until(next).await,
+                None => {}
             }
         }
     }
@@ -393,6 +447,25 @@ pub(crate) fn redact_upload_url(import: &mut HeadlessImportFull) {
             Ok(parsed) => parsed.redacted(),
             Err(_) => "<redacted>".to_owned(),
         });
+    }
+}
+
+/// A confirmed webhook's import, as [`crate::webhooks::Wakeups`] hands it over.
+type Woken = tokio::sync::watch::Receiver<Option<std::sync::Arc<HeadlessImportFull>>>;
+
+/// The outcome of an import in a final status; the import back while it is still working.
+fn finished(import: Box<HeadlessImportFull>) -> Result<WaitOutcome, Box<HeadlessImportFull>> {
+    match import.status {
+        Some(ImportStatus::Successful) => Ok(WaitOutcome::Succeeded { import }),
+        Some(ImportStatus::NeedsReview) => Ok(WaitOutcome::NeedsReview {
+            review_url: import.review_url.clone(),
+            import,
+        }),
+        Some(ImportStatus::Failed) => Ok(WaitOutcome::Failed {
+            import_errors: import.import_errors.clone().unwrap_or_default(),
+            import,
+        }),
+        _ => Err(import),
     }
 }
 

@@ -179,6 +179,9 @@ fn validate(body: &Map<String, Value>) -> Result<NewImport, Box<Response>> {
 
 /// `POST /headless/imports/`
 pub(crate) async fn create(inner: &Arc<Inner>, headers: &HeaderMap, body: Body) -> (Response, u64) {
+    if let Err(wait) = inner.limit(|limits| limits.create()) {
+        return (throttled(super::limits::retry_after_secs(wait)), 0);
+    }
     let bytes = match read_limited(body, MAX_CREATE_BODY).await {
         Ok(bytes) => bytes,
         Err(seen) => {
@@ -319,9 +322,20 @@ fn throttled(retry_after: u64) -> Response {
 
 /// `GET /headless/imports/{id}/`: answers and moves the import along its status machine.
 pub(crate) async fn retrieve(inner: &Arc<Inner>, id: &str) -> Response {
+    advance(inner, id, false).await
+}
+
+/// A retrieve; `force`d (the stand-in processing on its own, no poll): not throttled, and a
+/// `PENDING` or `RUNNING` import is processed at once. An import that ends sends its webhook.
+pub(crate) async fn advance(inner: &Arc<Inner>, id: &str, force: bool) -> Response {
     let Ok(id) = Uuid::parse_str(id) else {
         return not_found();
     };
+    if !force {
+        if let Err(wait) = inner.limit(|limits| limits.poll(id)) {
+            return throttled(super::limits::retry_after_secs(wait));
+        }
+    }
     let config = &inner.config;
     let (job, outcome) = {
         let mut state = inner.lock();
@@ -329,19 +343,21 @@ pub(crate) async fn retrieve(inner: &Arc<Inner>, id: &str) -> Response {
         let Some(import) = state.imports.get_mut(&id) else {
             return not_found();
         };
-        if import.throttled < config.throttled_polls {
+        if !force && import.throttled < config.throttled_polls {
             import.throttled += 1;
             return throttled(config.retry_after_secs);
         }
+        let before = import.status;
         let mut job = None;
         // Promptly (no `polls_per_step`): the first retrieve processes the import. Stepwise:
         // each status lasts `polls_per_step` retrieves.
-        let moves_on = config
-            .polls_per_step
-            .is_none_or(|n| import.polls_in_status >= n);
+        let moves_on = force
+            || config
+                .polls_per_step
+                .is_none_or(|n| import.polls_in_status >= n);
         if moves_on {
             match import.status {
-                Status::Pending if config.polls_per_step.is_some() => {
+                Status::Pending if !force && config.polls_per_step.is_some() => {
                     import.set_status(Status::Running)
                 }
                 Status::Pending | Status::Running if !import.processing => match outcome {
@@ -381,6 +397,9 @@ pub(crate) async fn retrieve(inner: &Arc<Inner>, id: &str) -> Response {
         match job {
             Some(job) => (job, outcome),
             None => {
+                if import.status != before {
+                    super::webhooks::announce(inner, import);
+                }
                 import.polls_in_status = import.polls_in_status.saturating_add(1);
                 return json(StatusCode::OK, retrieve_body(import, &inner.origin));
             }
@@ -408,6 +427,7 @@ pub(crate) async fn retrieve(inner: &Arc<Inner>, id: &str) -> Response {
         Err(message) => import.fail(message),
     }
     tracing::debug!(%id, status = import.status.as_str(), "stand-in import processed");
+    super::webhooks::announce(inner, import);
     import.polls_in_status = 1;
     json(StatusCode::OK, retrieve_body(import, &inner.origin))
 }

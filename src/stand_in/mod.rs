@@ -111,6 +111,7 @@ mod api;
 mod fields;
 mod http;
 mod imports;
+mod limits;
 mod process;
 mod s3;
 mod schemas;
@@ -118,6 +119,7 @@ mod sftp;
 mod state;
 mod throttle;
 mod uploads;
+mod webhooks;
 
 use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -236,6 +238,7 @@ impl RecordedRequest {
 pub struct StandInBuilder {
     config: Config,
     outcome: Outcome,
+    rate_limit_period: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +251,10 @@ pub(crate) struct Config {
     pub(crate) retry_after_secs: u64,
     /// Bytes per second on the presigned URLs, both ways; `None` is as fast as possible.
     pub(crate) bandwidth: Option<NonZeroU64>,
+    /// Where each import's event is posted as JSON when it ends.
+    pub(crate) webhook_url: Option<String>,
+    /// Where the legacy form (`uploadId=…`) is posted when an upload completes.
+    pub(crate) legacy_webhook_url: Option<String>,
 }
 
 impl Default for StandInBuilder {
@@ -260,8 +267,11 @@ impl Default for StandInBuilder {
                 throttled_polls: 0,
                 retry_after_secs: 0,
                 bandwidth: None,
+                webhook_url: None,
+                legacy_webhook_url: None,
             },
             outcome: Outcome::Successful,
+            rate_limit_period: None,
         }
     }
 }
@@ -329,6 +339,51 @@ impl StandInBuilder {
         self
     }
 
+    /// Posts a webhook to `url` whenever an import ends, as Dromo's managed webhooks do: JSON
+    /// `{"event": "import_completed" | "headless_import_needs_review" | "headless_import_failed",
+    /// "data": {id, filename, user (snake_case), created_date, import_type, status, num_data_rows,
+    /// development_mode, has_data, headless}}`. One attempt each, in the background.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .webhook_url("http://127.0.0.1:9/dromo/webhook")
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.config.webhook_url = Some(url.into());
+        self
+    }
+
+    /// Posts the legacy `webhookUrl` form, `uploadId=<id>` (URL-encoded), to `url` whenever an
+    /// upload completes (`SUCCESSFUL` or `FAILED`).
+    pub fn legacy_webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.config.legacy_webhook_url = Some(url.into());
+        self
+    }
+
+    /// Enforces Dromo's documented rate limits: 20 creates and 12 status polls per import in
+    /// any window of `period` (a minute for Dromo's own; shorter to scale time down in tests).
+    /// A request over a limit gets 429 with `Retry-After` (whole seconds, rounded up) and DRF's
+    /// throttle body, and changes nothing. [`StandIn::rate_limited`] counts them.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .enforce_rate_limits(Duration::from_secs(60))
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(server.rate_limited(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn enforce_rate_limits(mut self, period: Duration) -> Self {
+        self.rate_limit_period = Some(period);
+        self
+    }
+
     /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
     ///
     /// # Errors
@@ -344,6 +399,9 @@ impl StandInBuilder {
             config: self.config,
             origin,
             state: Mutex::new(State::new(self.outcome)),
+            limits: self
+                .rate_limit_period
+                .map(|p| Mutex::new(limits::Limits::new(p))),
         });
         let app = api::router(inner.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -372,6 +430,8 @@ pub(crate) struct Inner {
     /// `http://127.0.0.1:PORT`
     pub(crate) origin: String,
     pub(crate) state: Mutex<State>,
+    /// Dromo's rate limits, when [`StandInBuilder::enforce_rate_limits`] asked for them.
+    pub(crate) limits: Option<Mutex<limits::Limits>>,
 }
 
 impl Inner {
@@ -381,6 +441,21 @@ impl Inner {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies a rate limit check, if limits are enforced.
+    pub(crate) fn limit(
+        &self,
+        check: impl FnOnce(&mut limits::Limits) -> Result<(), Duration>,
+    ) -> Result<(), Duration> {
+        match &self.limits {
+            Some(limits) => check(
+                &mut limits
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            ),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn api_base(&self) -> String {
@@ -577,9 +652,40 @@ impl StandIn {
         };
         let mut state = self.inner.lock();
         match state.imports.get_mut(&id) {
-            Some(import) => import.complete_review(),
+            Some(import) => {
+                let completed = import.complete_review();
+                if completed {
+                    webhooks::announce(&self.inner, import);
+                }
+                completed
+            }
             None => false,
         }
+    }
+
+    /// How many requests were answered 429 by [`StandInBuilder::enforce_rate_limits`].
+    pub fn rate_limited(&self) -> u64 {
+        self.inner.limits.as_ref().map_or(0, |limits| {
+            limits
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .refused
+        })
+    }
+
+    /// Processes import `id` now, as Dromo does on its own, without waiting for a poll: a
+    /// `PENDING` or `RUNNING` import reaches its outcome (and its webhook is sent). Returns the
+    /// import's status afterwards, `None` if there is no such import.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::start().await?;
+    /// assert_eq!(server.process_import("66d6300d-1414-4655-83b4-8c80fc527315").await, None);
+    /// # Ok(()) }
+    /// ```
+    pub async fn process_import(&self, id: &str) -> Option<String> {
+        let _ = imports::advance(&self.inner, id, true).await;
+        self.import_status(id)
     }
 
     /// Stops the server: it stops accepting connections, lets the requests under way finish (for

@@ -1,0 +1,115 @@
+//! `import_many`: bounded concurrency, creates paced within Dromo's limit (the stand-in enforces
+//! it with 429s, on a window scaled down), one outcome per file.
+//!
+//! `DROMO_BULK_FILES=200 cargo test --test bulk -- --nocapture` runs the measurement on 200 files
+//! (default 30) and prints the wall time against the ideal the limit allows.
+
+use dromo_client::bulk::{BulkOptions, LocalRateLimiter, RateLimiter};
+use dromo_client::stand_in::StandIn;
+use dromo_client::{Field, FieldType, Schema};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Dromo's minute, scaled down 50 times: 20 creates per 1.2 s, one every 60 ms.
+const PERIOD: Duration = Duration::from_millis(1200);
+
+fn files(dir: &tempfile::TempDir, n: usize) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| {
+            let path = dir.path().join(format!("f{i}.csv"));
+            std::fs::write(&path, format!("email\nuser{i}@example.com\n")).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn schema() -> Schema {
+    Schema::inline([Field::new("email", "Email", FieldType::Email)])
+}
+
+fn count() -> usize {
+    std::env::var("DROMO_BULK_FILES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_files_within_the_create_limit_and_no_429() {
+    let server = StandIn::builder()
+        .enforce_rate_limits(PERIOD)
+        .start()
+        .await
+        .unwrap();
+    let client = server.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let n = count();
+    let paths = files(&dir, n);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let progress = seen.clone();
+    let options = BulkOptions::default()
+        .with_concurrency(8)
+        .with_limiter(Arc::new(LocalRateLimiter::dromo_creates_per(PERIOD)))
+        .with_on_file(Arc::new(move |_| {
+            progress.fetch_add(1, Ordering::SeqCst);
+        }));
+    let start = Instant::now();
+    let summary = client.import_many(&paths, schema(), &options).await;
+    let wall = start.elapsed();
+    // The ideal the limit allows: one create every PERIOD / 20 (the limiter keeps a 10% margin).
+    let ideal = PERIOD / 20 * (n as u32 - 1);
+    println!(
+        "{n} files: wall {wall:?}, ideal {ideal:?} (creates paced at 20 per {PERIOD:?}), 429s: {}",
+        server.rate_limited()
+    );
+    assert_eq!(summary.imported, n, "{summary:?}");
+    assert_eq!(seen.load(Ordering::SeqCst), n);
+    assert_eq!(server.rate_limited(), 0, "the stand-in answered 429");
+    assert!(
+        wall >= ideal,
+        "faster than the limit allows: {wall:?} < {ideal:?}"
+    );
+    // Results come in the order given.
+    assert_eq!(summary.files[n - 1].path, paths[n - 1]);
+}
+
+#[tokio::test]
+async fn one_files_failure_stops_nothing_else() {
+    let server = StandIn::start().await.unwrap();
+    let client = server.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = files(&dir, 3);
+    paths.insert(1, dir.path().join("missing.csv"));
+    let options = BulkOptions::default().with_limiter(Arc::new(LocalRateLimiter::evenly(
+        1000,
+        Duration::from_secs(1),
+    )));
+    let summary = client.import_many(&paths, schema(), &options).await;
+    assert_eq!((summary.imported, summary.errors), (3, 1), "{summary:?}");
+    assert!(summary.files[1].outcome.is_err());
+    assert!(summary.files[0].outcome.is_ok() && summary.files[3].outcome.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tasks_sharing_a_limiter_share_the_budget() {
+    let server = StandIn::builder()
+        .enforce_rate_limits(PERIOD)
+        .start()
+        .await
+        .unwrap();
+    let client = server.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = files(&dir, 30);
+    let limiter: Arc<dyn RateLimiter> = Arc::new(LocalRateLimiter::dromo_creates_per(PERIOD));
+    let options = BulkOptions::default()
+        .with_concurrency(8)
+        .with_limiter(limiter);
+    let (a, b) = tokio::join!(
+        client.import_many(&paths[..15], schema(), &options),
+        client.import_many(&paths[15..], schema(), &options),
+    );
+    assert_eq!(a.imported + b.imported, 30);
+    assert_eq!(server.rate_limited(), 0, "the stand-in answered 429");
+}
