@@ -100,8 +100,10 @@ fn main() -> ExitCode {
                 // The usage error's first line, as the crate's errors are one line.
                 let text = error.render().to_string();
                 let first = text.lines().next().unwrap_or("invalid arguments");
-                eprintln!("{}", first.trim());
-                eprintln!("(dromo --help lists the commands and options)");
+                eprintln!(
+                    "{} (dromo --help lists the commands and options)",
+                    first.trim()
+                );
             } else {
                 let _ = error.print();
             }

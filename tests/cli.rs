@@ -1,0 +1,271 @@
+//! The `dromo` binary run as a process against the stand-in (started in the test's process):
+//! output, exit codes, files written; bad input sends nothing.
+#![cfg(feature = "cli")]
+
+use dromo_client::stand_in::{Outcome, StandIn};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SAMPLE: &str = "tests/data/sample.csv";
+const SAMPLE_ROWS: usize = 50;
+
+/// Runs `dromo ARGS` against `server` (its URL and key in the environment) and waits for it.
+async fn dromo(server: &StandIn, args: &[&str]) -> Output {
+    let (url, key) = (server.base_url(), server.api_key().to_owned());
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_dromo"))
+            .args(&args)
+            .env("DROMO_BASE_URL", url)
+            .env("DROMO_API_KEY", key)
+            .output()
+            .expect("run dromo")
+    })
+    .await
+    .expect("join")
+}
+
+/// Runs `dromo ARGS` with no Dromo configured at all.
+fn dromo_bare(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dromo"))
+        .args(args)
+        .env_remove("DROMO_BASE_URL")
+        .env_remove("DROMO_API_KEY")
+        .output()
+        .expect("run dromo")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// Piped output is plain: no escape sequences, no carriage returns.
+fn assert_plain(output: &Output) {
+    for stream in [&output.stdout, &output.stderr] {
+        let text = text(stream);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "control characters in piped output: {text:?}"
+        );
+    }
+}
+
+/// A schema file for the sample's columns.
+fn schema_file(dir: &Path) -> PathBuf {
+    let path = dir.join("schema.json");
+    std::fs::write(
+        &path,
+        r#"[{"key":"email","label":"Email","type":"email"},{"key":"company","label":"Company","type":"string"}]"#,
+    )
+    .unwrap();
+    path
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited with a code")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_writes_csv_and_jsonl_files() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let csv_out = dir.path().join("rows.csv");
+    let output = dromo(
+        &server,
+        &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--out", csv_out.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_plain(&output);
+    assert!(text(&output.stderr).contains(&format!("{SAMPLE_ROWS} rows")));
+    let csv = std::fs::read_to_string(&csv_out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    // Columns in key order (the rows are JSON objects).
+    assert_eq!(lines[0], "company,email");
+    assert_eq!(lines.len(), SAMPLE_ROWS + 1);
+    assert_eq!(lines[1], "Example Co 0,margaret.turing0@example.com");
+
+    let jsonl_out = dir.path().join("rows.jsonl");
+    let output = dromo(
+        &server,
+        &["--json", "import", SAMPLE, "--schema", schema.to_str().unwrap(), "--out", jsonl_out.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["status"], "SUCCESSFUL");
+    assert_eq!(summary["rows"], SAMPLE_ROWS);
+    let jsonl = std::fs::read_to_string(&jsonl_out).unwrap();
+    let rows: Vec<serde_json::Value> =
+        jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), SAMPLE_ROWS);
+    assert_eq!(rows[0]["email"], "margaret.turing0@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_to_stdout_is_json_lines_and_quiet_prints_nothing_else() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let output = dromo(&server, &["-q", "import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_plain(&output);
+    assert_eq!(text(&output.stderr), "");
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), SAMPLE_ROWS);
+    for line in stdout.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(row["email"].as_str().unwrap().ends_with("@example.com"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn needs_review_exits_3_with_the_review_url() {
+    let server = StandIn::builder().outcome(Outcome::NeedsReview).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 3, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).trim().starts_with("http"), "{}", text(&output.stdout));
+    assert_plain(&output);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_exits_4_with_the_import_errors() {
+    let server = StandIn::builder().outcome(Outcome::Failed).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let output = dromo(&server, &["--json", "import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 4, "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["status"], "FAILED");
+    assert!(!summary["import_errors"].as_array().unwrap().is_empty());
+    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 4);
+    assert!(text(&output.stderr).contains("failed with 1 error(s)"), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).trim().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gave_up_waiting_exits_5() {
+    let server = StandIn::builder().polls_per_step(100).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let output = dromo(
+        &server,
+        &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--max-wait", "0"],
+    )
+    .await;
+    assert_eq!(code(&output), 5, "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("dromo wait"), "{}", text(&output.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_wait_then_wait_results_list_delete() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--no-wait"]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let id = text(&output.stdout).trim().to_owned();
+    assert_eq!(server.import_status(&id).as_deref(), Some("PENDING"));
+
+    let output = dromo(&server, &["wait", &id]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains(&format!("dromo results {id}")));
+    assert_eq!(server.import_status(&id).as_deref(), Some("SUCCESSFUL"));
+
+    let output = dromo(&server, &["results", &id, "--format", "csv"]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), SAMPLE_ROWS + 1);
+    let output = dromo(&server, &["results", &id, "--format", "json"]).await;
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rows.len(), SAMPLE_ROWS);
+
+    // A second import, so the limit has something to cut.
+    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--no-wait"]).await;
+    assert_eq!(code(&output), 0);
+    let output = dromo(&server, &["imports", "list"]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 2);
+    assert!(text(&output.stdout).contains(&id));
+    let output = dromo(&server, &["--json", "imports", "list", "--limit", "1"]).await;
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list.len(), 1);
+
+    let output = dromo(&server, &["imports", "delete", &id]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_eq!(server.import_status(&id), None);
+    let output = dromo(&server, &["results", &id]).await;
+    assert_eq!(code(&output), 6);
+    assert_eq!(text(&output.stderr).lines().count(), 1, "{}", text(&output.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_one_line_exit_2_and_sends_nothing() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let schema = schema.to_str().unwrap();
+    let not_json = dir.path().join("not.json");
+    std::fs::write(&not_json, "key,label\n").unwrap();
+    let not_schema = dir.path().join("not-schema.json");
+    std::fs::write(&not_schema, r#"{"name": "x", "fields": [{"label": 3}]}"#).unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["import", "missing.csv", "--schema", schema],
+        vec!["import", SAMPLE, "--schema", not_json.to_str().unwrap()],
+        vec!["import", SAMPLE, "--schema", not_schema.to_str().unwrap()],
+        vec!["import", SAMPLE, "--schema-id", "not-a-uuid"],
+        vec!["import", SAMPLE],
+        vec!["import", SAMPLE, "--schema", schema, "--frobnicate"],
+        vec!["wait", "42"],
+        vec!["results", "nope"],
+        vec!["imports", "delete", "x"],
+    ];
+    for args in cases {
+        let output = dromo(&server, &args).await;
+        assert_eq!(code(&output), 2, "{args:?}: {}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert_eq!(text(&output.stdout), "", "{args:?}");
+        assert_plain(&output);
+    }
+    assert!(server.requests().is_empty(), "bad input sent {:?}", server.requests());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_exits_6_and_no_key_exits_2() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "wrong-key\n").unwrap();
+    let output = dromo(&server, &["--api-key-file", key_file.to_str().unwrap(), "imports", "list"]).await;
+    assert_eq!(code(&output), 6, "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("wrong-key"), "the key leaked: {stderr}");
+
+    let output = dromo_bare(&["imports", "list"]);
+    assert_eq!(code(&output), 2);
+    assert!(text(&output.stderr).contains("DROMO_API_KEY"));
+}
+
+#[test]
+fn stand_in_flag_imports_with_no_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let output = dromo_bare(&["--stand-in", "-q", "import", SAMPLE, "--schema", schema.to_str().unwrap()]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), SAMPLE_ROWS);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let output = dromo_bare(&["--help"]);
+    assert_eq!(code(&output), 0);
+    let help = text(&output.stdout);
+    for line in ["0  imported", "2  bad input", "3  the import needs review", "4  the import failed", "5  gave up", "6  transport"] {
+        assert!(help.contains(line), "--help lacks `{line}`");
+    }
+}
