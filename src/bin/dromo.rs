@@ -13,11 +13,14 @@ mod exit;
 mod output;
 #[path = "dromo/progress.rs"]
 mod progress;
+#[path = "dromo/schemas.rs"]
+mod schemas;
 #[path = "dromo/schema_file.rs"]
 mod schema_file;
 
 use clap::{Args, Parser, Subcommand};
 use dromo_client::{Client, ImportId};
+use commands::Context;
 use exit::Failure;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +70,9 @@ enum Command {
     /// List or delete imports.
     #[command(subcommand)]
     Imports(ImportsCommand),
+    /// Schemas as code: pull, diff and push saved schemas by name.
+    #[command(subcommand)]
+    Schema(schemas::SchemaCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,13 +136,19 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
-    let ctx = commands::Context {
+    let ctx = Context {
         json: cli.global.json,
         progress: progress::Mode::detect(cli.global.quiet),
     };
     // Input is checked before any client is made or anything sent.
     let prepared = match &cli.command {
         Command::Import(args) => Some(args.prepare()?),
+        Command::Schema(
+            schemas::SchemaCommand::Diff { file } | schemas::SchemaCommand::Push { file, .. },
+        ) => {
+            schemas::check(file)?;
+            None
+        }
         _ => None,
     };
     let (client, _stand_in) = connect(&cli.global).await?;
@@ -156,6 +168,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Imports(ImportsCommand::Delete { id }) => {
             commands::delete_import(&client, &ctx, &id).await
         }
+        Command::Schema(command) => schemas::run(&client, &ctx, &command).await,
     }
 }
 

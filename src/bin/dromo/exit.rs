@@ -16,6 +16,8 @@ pub const FAILED: u8 = 4;
 pub const GAVE_UP: u8 = 5;
 /// Dromo (or the network) refused or failed the request: transport, auth, not found, server.
 pub const API_ERROR: u8 = 6;
+/// `dromo schema diff` found a change that breaks existing integrations.
+pub const BREAKING: u8 = 7;
 
 /// The table printed at the end of `--help`.
 pub const HELP: &str = "\
@@ -25,7 +27,8 @@ Exit codes:
   3  the import needs review (the review URL is printed)
   4  the import failed (its errors are printed)
   5  gave up waiting: the import is still processing (run `dromo wait ID` later)
-  6  transport, auth or API error (the message says what to do)";
+  6  transport, auth or API error (the message says what to do)
+  7  `dromo schema diff`: a breaking change (a removed field, a changed type)";
 
 /// A failure of a command: the one-line message for stderr and the exit code.
 #[derive(Debug)]

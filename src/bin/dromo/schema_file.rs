@@ -5,11 +5,9 @@ use crate::exit::Failure;
 use dromo_client::types;
 use std::path::Path;
 
-/// A schema file's fields and, if it has one, its name.
+/// A schema file's fields.
 #[derive(Debug)]
 pub struct SchemaFile {
-    /// The schema's unique name (`name`), if the file gives one.
-    pub name: Option<String>,
     /// The fields, checked against the spec's field type.
     pub fields: Vec<types::SchemaFieldsItem>,
 }
@@ -22,19 +20,15 @@ pub fn read(path: &Path) -> Result<SchemaFile, Failure> {
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Failure::bad_input(format!("the schema file {shown} is not valid JSON: {e}"))
     })?;
-    let (name, fields) = match value {
-        serde_json::Value::Array(_) => (None, value),
+    let fields = match value {
+        serde_json::Value::Array(_) => value,
         serde_json::Value::Object(mut object) => {
-            let name = object
-                .get("name")
-                .and_then(|n| n.as_str())
-                .map(str::to_owned);
             let fields = object.remove("fields").ok_or_else(|| {
                 Failure::bad_input(format!(
                     "the schema file {shown} is not a schema: it has no `fields` array"
                 ))
             })?;
-            (name, fields)
+            fields
         }
         _ => {
             return Err(Failure::bad_input(format!(
@@ -55,7 +49,7 @@ pub fn read(path: &Path) -> Result<SchemaFile, Failure> {
             "the schema file {shown} has no fields: give at least one"
         )));
     }
-    Ok(SchemaFile { name, fields })
+    Ok(SchemaFile { fields })
 }
 
 /// `[0].type` stays, `.` (the root) disappears.
