@@ -269,3 +269,106 @@ fn help_documents_the_exit_codes() {
         assert!(help.contains(line), "--help lacks `{line}`");
     }
 }
+
+const PEOPLE_SCHEMA: &str = r#"{"name": "people", "fields": [
+  {"key": "email", "label": "Email", "type": "email"},
+  {"key": "company", "label": "Company", "type": "string"},
+  {"key": "age", "label": "Age", "type": "number"}
+]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_push_then_pull_round_trips_and_dry_run_sends_nothing() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.json");
+    std::fs::write(&file, PEOPLE_SCHEMA).unwrap();
+    let file = file.to_str().unwrap();
+
+    let output = dromo(&server, &["schema", "push", file, "--dry-run"]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("would create schema `people`"));
+    let changed = |server: &StandIn| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .count()
+    };
+    assert_eq!(changed(&server), 0, "a dry run changed something");
+
+    let output = dromo(&server, &["--json", "schema", "push", file]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let pushed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(pushed["action"], "create");
+
+    let output = dromo(&server, &["schema", "pull", "people"]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let pulled: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(pulled["name"], "people");
+    let keys: Vec<&str> = pulled["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["email", "company", "age"]);
+    assert_eq!(pulled["fields"][2]["type"], "number");
+    assert!(pulled.get("id").is_none(), "pulled schema keeps the server id");
+
+    // The pulled file pushes back as an update of the same schema, and diffs clean.
+    let pulled_file = dir.path().join("pulled.json");
+    std::fs::write(&pulled_file, &output.stdout).unwrap();
+    let pulled_file = pulled_file.to_str().unwrap();
+    let output = dromo(&server, &["schema", "diff", pulled_file]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("No changes"));
+    let output = dromo(&server, &["--json", "schema", "push", pulled_file]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let updated: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(updated["action"], "update");
+    assert_eq!(updated["id"], pushed["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_diff_flags_a_removed_field_and_a_changed_type_as_breaking() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("people.json");
+    std::fs::write(&original, PEOPLE_SCHEMA).unwrap();
+    let output = dromo(&server, &["schema", "push", original.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+
+    // `company` removed, `age` now a string, `phone` added.
+    let edited = dir.path().join("edited.json");
+    std::fs::write(
+        &edited,
+        r#"{"name": "people", "fields": [
+          {"key": "email", "label": "Email", "type": "email"},
+          {"key": "age", "label": "Age", "type": "string"},
+          {"key": "phone", "label": "Phone", "type": "phone-number"}
+        ]}"#,
+    )
+    .unwrap();
+    let output = dromo(&server, &["schema", "diff", edited.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 7, "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("3 change(s), 2 BREAKING"), "{report}");
+    assert!(report.contains("BREAKING - fields.company: field removed"), "{report}");
+    assert!(report.contains("BREAKING ~ fields.age.type: \"number\" -> \"string\""), "{report}");
+    let added = report.lines().find(|l| l.contains("fields.phone")).unwrap();
+    assert!(!added.contains("BREAKING") && added.contains("+ fields.phone: field added"), "{report}");
+
+    // Bad schema files are bad input, checked before anything is sent.
+    let before = server.requests().len();
+    let array = dir.path().join("array.json");
+    std::fs::write(&array, r#"[{"key": "email", "label": "Email", "type": "email"}]"#).unwrap();
+    for args in [
+        vec!["schema", "push", array.to_str().unwrap()],
+        vec!["schema", "diff", "missing.json"],
+    ] {
+        let output = dromo(&server, &args).await;
+        assert_eq!(code(&output), 2, "{args:?}");
+        assert_eq!(text(&output.stderr).lines().count(), 1);
+    }
+    assert_eq!(server.requests().len(), before);
+}

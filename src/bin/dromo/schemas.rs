@@ -66,7 +66,9 @@ pub async fn run(client: &Client, ctx: &Context, command: &SchemaCommand) -> Res
                     println!("{}", json!({"name": local.name, "action": action, "id": id, "dry_run": true, "changes": changes.iter().map(Change::to_json).collect::<Vec<_>>()}));
                 } else {
                     println!("would {action} schema `{}` (dry run: nothing sent)", local.name);
-                    print_changes(ctx, &local.name, &changes);
+                    if saved.is_some() {
+                        print_changes(ctx, &local.name, &changes);
+                    }
                 }
                 return Ok(exit::OK);
             }
