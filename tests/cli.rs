@@ -44,7 +44,9 @@ fn assert_plain(output: &Output) {
     for stream in [&output.stdout, &output.stderr] {
         let text = text(stream);
         assert!(
-            !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
             "control characters in piped output: {text:?}"
         );
     }
@@ -73,7 +75,14 @@ async fn import_writes_csv_and_jsonl_files() {
     let csv_out = dir.path().join("rows.csv");
     let output = dromo(
         &server,
-        &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--out", csv_out.to_str().unwrap()],
+        &[
+            "import",
+            SAMPLE,
+            "--schema",
+            schema.to_str().unwrap(),
+            "--out",
+            csv_out.to_str().unwrap(),
+        ],
     )
     .await;
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
@@ -89,7 +98,15 @@ async fn import_writes_csv_and_jsonl_files() {
     let jsonl_out = dir.path().join("rows.jsonl");
     let output = dromo(
         &server,
-        &["--json", "import", SAMPLE, "--schema", schema.to_str().unwrap(), "--out", jsonl_out.to_str().unwrap()],
+        &[
+            "--json",
+            "import",
+            SAMPLE,
+            "--schema",
+            schema.to_str().unwrap(),
+            "--out",
+            jsonl_out.to_str().unwrap(),
+        ],
     )
     .await;
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
@@ -97,8 +114,10 @@ async fn import_writes_csv_and_jsonl_files() {
     assert_eq!(summary["status"], "SUCCESSFUL");
     assert_eq!(summary["rows"], SAMPLE_ROWS);
     let jsonl = std::fs::read_to_string(&jsonl_out).unwrap();
-    let rows: Vec<serde_json::Value> =
-        jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), SAMPLE_ROWS);
     assert_eq!(rows[0]["email"], "margaret.turing0@example.com");
 }
@@ -108,7 +127,11 @@ async fn import_to_stdout_is_json_lines_and_quiet_prints_nothing_else() {
     let server = StandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
-    let output = dromo(&server, &["-q", "import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    let output = dromo(
+        &server,
+        &["-q", "import", SAMPLE, "--schema", schema.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
     assert_plain(&output);
     assert_eq!(text(&output.stderr), "");
@@ -122,43 +145,92 @@ async fn import_to_stdout_is_json_lines_and_quiet_prints_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn needs_review_exits_3_with_the_review_url() {
-    let server = StandIn::builder().outcome(Outcome::NeedsReview).start().await.unwrap();
+    let server = StandIn::builder()
+        .outcome(Outcome::NeedsReview)
+        .start()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
-    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    let output = dromo(
+        &server,
+        &["import", SAMPLE, "--schema", schema.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(code(&output), 3, "{}", text(&output.stderr));
-    assert!(text(&output.stdout).trim().starts_with("http"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).trim().starts_with("http"),
+        "{}",
+        text(&output.stdout)
+    );
     assert_plain(&output);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_exits_4_with_the_import_errors() {
-    let server = StandIn::builder().outcome(Outcome::Failed).start().await.unwrap();
+    let server = StandIn::builder()
+        .outcome(Outcome::Failed)
+        .start()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
-    let output = dromo(&server, &["--json", "import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    let output = dromo(
+        &server,
+        &[
+            "--json",
+            "import",
+            SAMPLE,
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(code(&output), 4, "{}", text(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(summary["status"], "FAILED");
     assert!(!summary["import_errors"].as_array().unwrap().is_empty());
-    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap()]).await;
+    let output = dromo(
+        &server,
+        &["import", SAMPLE, "--schema", schema.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(code(&output), 4);
-    assert!(text(&output.stderr).contains("failed with 1 error(s)"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("failed with 1 error(s)"),
+        "{}",
+        text(&output.stderr)
+    );
     assert!(!text(&output.stdout).trim().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gave_up_waiting_exits_5() {
-    let server = StandIn::builder().polls_per_step(100).start().await.unwrap();
+    let server = StandIn::builder()
+        .polls_per_step(100)
+        .start()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
     let output = dromo(
         &server,
-        &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--max-wait", "0"],
+        &[
+            "import",
+            SAMPLE,
+            "--schema",
+            schema.to_str().unwrap(),
+            "--max-wait",
+            "0",
+        ],
     )
     .await;
     assert_eq!(code(&output), 5, "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("dromo wait"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("dromo wait"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +238,17 @@ async fn no_wait_then_wait_results_list_delete() {
     let server = StandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
-    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--no-wait"]).await;
+    let output = dromo(
+        &server,
+        &[
+            "import",
+            SAMPLE,
+            "--schema",
+            schema.to_str().unwrap(),
+            "--no-wait",
+        ],
+    )
+    .await;
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
     let id = text(&output.stdout).trim().to_owned();
     assert_eq!(server.import_status(&id).as_deref(), Some("PENDING"));
@@ -184,7 +266,17 @@ async fn no_wait_then_wait_results_list_delete() {
     assert_eq!(rows.len(), SAMPLE_ROWS);
 
     // A second import, so the limit has something to cut.
-    let output = dromo(&server, &["import", SAMPLE, "--schema", schema.to_str().unwrap(), "--no-wait"]).await;
+    let output = dromo(
+        &server,
+        &[
+            "import",
+            SAMPLE,
+            "--schema",
+            schema.to_str().unwrap(),
+            "--no-wait",
+        ],
+    )
+    .await;
     assert_eq!(code(&output), 0);
     let output = dromo(&server, &["imports", "list"]).await;
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
@@ -199,7 +291,12 @@ async fn no_wait_then_wait_results_list_delete() {
     assert_eq!(server.import_status(&id), None);
     let output = dromo(&server, &["results", &id]).await;
     assert_eq!(code(&output), 6);
-    assert_eq!(text(&output.stderr).lines().count(), 1, "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stderr).lines().count(),
+        1,
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,7 +328,11 @@ async fn bad_input_is_one_line_exit_2_and_sends_nothing() {
         assert_eq!(text(&output.stdout), "", "{args:?}");
         assert_plain(&output);
     }
-    assert!(server.requests().is_empty(), "bad input sent {:?}", server.requests());
+    assert!(
+        server.requests().is_empty(),
+        "bad input sent {:?}",
+        server.requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,7 +341,16 @@ async fn a_wrong_key_exits_6_and_no_key_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("key");
     std::fs::write(&key_file, "wrong-key\n").unwrap();
-    let output = dromo(&server, &["--api-key-file", key_file.to_str().unwrap(), "imports", "list"]).await;
+    let output = dromo(
+        &server,
+        &[
+            "--api-key-file",
+            key_file.to_str().unwrap(),
+            "imports",
+            "list",
+        ],
+    )
+    .await;
     assert_eq!(code(&output), 6, "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -255,7 +365,14 @@ async fn a_wrong_key_exits_6_and_no_key_exits_2() {
 fn stand_in_flag_imports_with_no_account() {
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
-    let output = dromo_bare(&["--stand-in", "-q", "import", SAMPLE, "--schema", schema.to_str().unwrap()]);
+    let output = dromo_bare(&[
+        "--stand-in",
+        "-q",
+        "import",
+        SAMPLE,
+        "--schema",
+        schema.to_str().unwrap(),
+    ]);
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout).lines().count(), SAMPLE_ROWS);
 }
@@ -265,7 +382,14 @@ fn help_documents_the_exit_codes() {
     let output = dromo_bare(&["--help"]);
     assert_eq!(code(&output), 0);
     let help = text(&output.stdout);
-    for line in ["0  imported", "2  bad input", "3  the import needs review", "4  the import failed", "5  gave up", "6  transport"] {
+    for line in [
+        "0  imported",
+        "2  bad input",
+        "3  the import needs review",
+        "4  the import failed",
+        "5  gave up",
+        "6  transport",
+    ] {
         assert!(help.contains(line), "--help lacks `{line}`");
     }
 }
@@ -313,7 +437,10 @@ async fn schema_push_then_pull_round_trips_and_dry_run_sends_nothing() {
         .collect();
     assert_eq!(keys, ["email", "company", "age"]);
     assert_eq!(pulled["fields"][2]["type"], "number");
-    assert!(pulled.get("id").is_none(), "pulled schema keeps the server id");
+    assert!(
+        pulled.get("id").is_none(),
+        "pulled schema keeps the server id"
+    );
 
     // The pulled file pushes back as an update of the same schema, and diffs clean.
     let pulled_file = dir.path().join("pulled.json");
@@ -353,15 +480,28 @@ async fn schema_diff_flags_a_removed_field_and_a_changed_type_as_breaking() {
     assert_eq!(code(&output), 7, "{}", text(&output.stderr));
     let report = text(&output.stdout);
     assert!(report.contains("3 change(s), 2 BREAKING"), "{report}");
-    assert!(report.contains("BREAKING - fields.company: field removed"), "{report}");
-    assert!(report.contains("BREAKING ~ fields.age.type: \"number\" -> \"string\""), "{report}");
+    assert!(
+        report.contains("BREAKING - fields.company: field removed"),
+        "{report}"
+    );
+    assert!(
+        report.contains("BREAKING ~ fields.age.type: \"number\" -> \"string\""),
+        "{report}"
+    );
     let added = report.lines().find(|l| l.contains("fields.phone")).unwrap();
-    assert!(!added.contains("BREAKING") && added.contains("+ fields.phone: field added"), "{report}");
+    assert!(
+        !added.contains("BREAKING") && added.contains("+ fields.phone: field added"),
+        "{report}"
+    );
 
     // Bad schema files are bad input, checked before anything is sent.
     let before = server.requests().len();
     let array = dir.path().join("array.json");
-    std::fs::write(&array, r#"[{"key": "email", "label": "Email", "type": "email"}]"#).unwrap();
+    std::fs::write(
+        &array,
+        r#"[{"key": "email", "label": "Email", "type": "email"}]"#,
+    )
+    .unwrap();
     for args in [
         vec!["schema", "push", array.to_str().unwrap()],
         vec!["schema", "diff", "missing.json"],

@@ -13,14 +13,14 @@ mod exit;
 mod output;
 #[path = "dromo/progress.rs"]
 mod progress;
-#[path = "dromo/schemas.rs"]
-mod schemas;
 #[path = "dromo/schema_file.rs"]
 mod schema_file;
+#[path = "dromo/schemas.rs"]
+mod schemas;
 
 use clap::{Args, Parser, Subcommand};
-use dromo_client::{Client, ImportId};
 use commands::Context;
+use dromo_client::{Client, ImportId};
 use exit::Failure;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,7 +101,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let code = if error.use_stderr() {
+                exit::BAD_INPUT
+            } else {
+                exit::OK
+            };
             if error.use_stderr() {
                 // The usage error's first line, as the crate's errors are one line.
                 let text = error.render().to_string();
@@ -189,7 +193,10 @@ async fn connect(
     let key = match &global.api_key_file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::bad_input(format!("cannot read the API key file {}: {e}", path.display()))
+                Failure::bad_input(format!(
+                    "cannot read the API key file {}: {e}",
+                    path.display()
+                ))
             })?;
             text.lines().next().unwrap_or_default().trim().to_owned()
         }

@@ -28,7 +28,12 @@ pub struct ImportArgs {
     /// The file to import (.csv, .tsv, .xls or .xlsx).
     file: PathBuf,
     /// A saved schema's id.
-    #[arg(long, value_name = "ID", conflicts_with = "schema", required_unless_present = "schema")]
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "schema",
+        required_unless_present = "schema"
+    )]
     schema_id: Option<String>,
     /// A schema file: an array of fields, or an object with `fields` (see `dromo schema pull`).
     #[arg(long, value_name = "FILE.json")]
@@ -80,13 +85,17 @@ impl ImportArgs {
         let schema = match (&self.schema_id, &self.schema) {
             (Some(id), _) => {
                 let id: SchemaId = id.parse().map_err(|_| {
-                    Failure::bad_input(format!("`{id}` is not a schema id: give the saved schema's UUID"))
+                    Failure::bad_input(format!(
+                        "`{id}` is not a schema id: give the saved schema's UUID"
+                    ))
                 })?;
                 Schema::saved(id.to_string())
             }
             (None, Some(path)) => Schema::inline(schema_file::read(path)?.fields),
             (None, None) => {
-                return Err(Failure::bad_input("give --schema-id ID or --schema FILE.json"))
+                return Err(Failure::bad_input(
+                    "give --schema-id ID or --schema FILE.json",
+                ))
             }
         };
         let name = self
@@ -111,12 +120,14 @@ pub async fn import(
     let spinner = ctx.progress.spinner("creating the import");
     let created = client.create_import(request).await?;
     spinner.finish_and_clear();
-    let id = created.id.clone();
+    let id = created.id;
     ctx.progress.line(&format!("created import {id}"));
 
     let Some(upload_url) = created.upload_url.as_ref() else {
         return Err(Failure {
-            message: format!("Dromo gave import {id} no upload URL: check the import in the dashboard"),
+            message: format!(
+                "Dromo gave import {id} no upload URL: check the import in the dashboard"
+            ),
             code: exit::API_ERROR,
         });
     };

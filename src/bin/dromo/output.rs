@@ -86,7 +86,9 @@ impl RowWriter {
                     self.columns = row.keys().cloned().collect();
                     let out = std::mem::replace(&mut self.out, Box::new(std::io::sink()));
                     let mut writer = csv::Writer::from_writer(out);
-                    writer.write_record(&self.columns).map_err(|e| io(e.into()))?;
+                    writer
+                        .write_record(&self.columns)
+                        .map_err(|e| io(e.into()))?;
                     self.csv = Some(writer);
                 }
                 let record: Vec<String> = self

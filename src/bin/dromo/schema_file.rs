@@ -36,8 +36,8 @@ pub fn read(path: &Path) -> Result<SchemaFile, Failure> {
             )))
         }
     };
-    let fields: Vec<types::SchemaFieldsItem> = serde_path_to_error::deserialize(fields)
-        .map_err(|e| {
+    let fields: Vec<types::SchemaFieldsItem> =
+        serde_path_to_error::deserialize(fields).map_err(|e| {
             Failure::bad_input(format!(
                 "the schema file {shown} is not a schema: at `fields{}`: {}",
                 path_suffix(&e.path().to_string()),

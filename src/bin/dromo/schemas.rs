@@ -44,8 +44,13 @@ pub async fn run(client: &Client, ctx: &Context, command: &SchemaCommand) -> Res
         }
         SchemaCommand::Diff { file } => {
             let local = read(file)?;
-            let saved = find(client, &local.name).await?.ok_or_else(|| not_found(&local.name))?;
-            let changes = diff(&as_code(&saved), &serde_json::to_value(&local).map_err(internal)?);
+            let saved = find(client, &local.name)
+                .await?
+                .ok_or_else(|| not_found(&local.name))?;
+            let changes = diff(
+                &as_code(&saved),
+                &serde_json::to_value(&local).map_err(internal)?,
+            );
             print_changes(ctx, &local.name, &changes);
             let breaking = changes.iter().any(|c| c.breaking);
             Ok(if breaking { exit::BREAKING } else { exit::OK })
@@ -59,13 +64,22 @@ pub async fn run(client: &Client, ctx: &Context, command: &SchemaCommand) -> Res
             };
             if *dry_run {
                 let changes = match &saved {
-                    Some(saved) => diff(&as_code(saved), &serde_json::to_value(&local).map_err(internal)?),
+                    Some(saved) => diff(
+                        &as_code(saved),
+                        &serde_json::to_value(&local).map_err(internal)?,
+                    ),
                     None => Vec::new(),
                 };
                 if ctx.json {
-                    println!("{}", json!({"name": local.name, "action": action, "id": id, "dry_run": true, "changes": changes.iter().map(Change::to_json).collect::<Vec<_>>()}));
+                    println!(
+                        "{}",
+                        json!({"name": local.name, "action": action, "id": id, "dry_run": true, "changes": changes.iter().map(Change::to_json).collect::<Vec<_>>()})
+                    );
                 } else {
-                    println!("would {action} schema `{}` (dry run: nothing sent)", local.name);
+                    println!(
+                        "would {action} schema `{}` (dry run: nothing sent)",
+                        local.name
+                    );
                     if saved.is_some() {
                         print_changes(ctx, &local.name, &changes);
                     }
@@ -73,14 +87,28 @@ pub async fn run(client: &Client, ctx: &Context, command: &SchemaCommand) -> Res
                 return Ok(exit::OK);
             }
             let stored = match &id {
-                Some(id) => {
-                    client.api().update_import_schema().id(id.as_str()).body(local.clone()).send().await?.into_inner()
-                }
-                None => client.api().create_import_schema().body(local.clone()).send().await?.into_inner(),
+                Some(id) => client
+                    .api()
+                    .update_import_schema()
+                    .id(id.as_str())
+                    .body(local.clone())
+                    .send()
+                    .await?
+                    .into_inner(),
+                None => client
+                    .api()
+                    .create_import_schema()
+                    .body(local.clone())
+                    .send()
+                    .await?
+                    .into_inner(),
             };
             let id = stored.id.clone().unwrap_or_default();
             if ctx.json {
-                println!("{}", json!({"name": local.name, "action": action, "id": id}));
+                println!(
+                    "{}",
+                    json!({"name": local.name, "action": action, "id": id})
+                );
             } else {
                 println!("{action}d schema `{}` ({id})", local.name);
             }
@@ -130,8 +158,9 @@ fn read(path: &Path) -> Result<types::ImportSchema, Failure> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::bad_input(format!("cannot read the schema file {shown}: {e}")))?;
-    let mut value: Value = serde_json::from_str(&text)
-        .map_err(|e| Failure::bad_input(format!("the schema file {shown} is not valid JSON: {e}")))?;
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::bad_input(format!("the schema file {shown} is not valid JSON: {e}"))
+    })?;
     let Some(object) = value.as_object_mut() else {
         return Err(Failure::bad_input(format!(
             "the schema file {shown} is an array of fields: push needs an object with `name` and `fields`"
@@ -186,7 +215,8 @@ fn diff(saved: &Value, local: &Value) -> Vec<Change> {
                 message: "field removed: integrations reading it get nothing".to_owned(),
             }),
             Some((_, new_field)) => {
-                let mut attributes: Vec<&String> = old_field.keys().chain(new_field.keys()).collect();
+                let mut attributes: Vec<&String> =
+                    old_field.keys().chain(new_field.keys()).collect();
                 attributes.sort();
                 attributes.dedup();
                 for attribute in attributes {
@@ -245,7 +275,10 @@ fn shown(value: Option<&Value>) -> String {
 /// The report, in `cargo xtask update-spec`'s style.
 fn print_changes(ctx: &Context, name: &str, changes: &[Change]) {
     if ctx.json {
-        println!("{}", Value::Array(changes.iter().map(Change::to_json).collect()));
+        println!(
+            "{}",
+            Value::Array(changes.iter().map(Change::to_json).collect())
+        );
         return;
     }
     let mut out = String::new();
