@@ -512,3 +512,15 @@ async fn schema_diff_flags_a_removed_field_and_a_changed_type_as_breaking() {
     }
     assert_eq!(server.requests().len(), before);
 }
+
+#[test]
+fn the_readme_lists_the_exit_codes_of_help() {
+    let help = text(&dromo_bare(&["--help"]).stdout);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let codes: Vec<&str> = help.lines().skip_while(|l| *l != "Exit codes:").collect();
+    assert!(codes.len() > 6, "--help has no exit code table");
+    for line in codes {
+        assert!(readme.contains(line), "README lacks `{line}`");
+    }
+}
