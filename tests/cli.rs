@@ -524,3 +524,49 @@ fn the_readme_lists_the_exit_codes_of_help() {
         assert!(readme.contains(line), "README lacks `{line}`");
     }
 }
+
+/// On a terminal (a pseudo-terminal made by util-linux's `script`), the upload bar draws, reaches
+/// the file's size and is replaced by the step's line; piped (the other tests), none of it shows.
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_the_progress_bar_draws_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let out = dir.path().join("rows.jsonl");
+    let command = format!(
+        "{} --stand-in import {SAMPLE} --schema {} --out {}",
+        env!("CARGO_BIN_EXE_dromo"),
+        schema.display(),
+        out.display()
+    );
+    // `script -q -e -c CMD /dev/null`: runs CMD on a new pseudo-terminal, copies what it draws
+    // to our stdout, and exits with CMD's code.
+    let output = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("DROMO_API_KEY")
+        .env_remove("DROMO_BASE_URL")
+        .output()
+        .expect("util-linux `script` runs the pseudo-terminal");
+    let screen = text(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    let size = std::fs::metadata(SAMPLE).unwrap().len();
+    assert!(screen.contains("\u{1b}[2K"), "no bar was drawn: {screen:?}");
+    assert!(screen.contains("uploading ["), "{screen:?}");
+    // The bar at its end: full, both sides the file's size (3.05 KiB).
+    assert!(
+        screen.contains("[==============================] 3.05 KiB/3.05 KiB"),
+        "{screen:?}"
+    );
+    let done = screen
+        .find(&format!("uploaded {size} bytes"))
+        .expect("the upload's line");
+    assert!(
+        done > screen.rfind("uploading [").unwrap(),
+        "the bar outlived its step"
+    );
+    assert!(screen.contains(&format!("succeeded: {SAMPLE_ROWS} rows")));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        SAMPLE_ROWS
+    );
+}

@@ -138,8 +138,9 @@ pub async fn import(
         on_bar.set_length(p.total);
         on_bar.set_position(p.sent);
     });
-    let uploaded = client.upload_with(upload_url, source, &options).await?;
-    bar.finish();
+    let uploaded = client.upload_with(upload_url, source, &options).await;
+    bar.finish_and_clear();
+    let uploaded = uploaded?;
     ctx.progress
         .line(&format!("uploaded {} bytes", uploaded.bytes));
 
@@ -169,7 +170,7 @@ async fn wait_with_spinner(
     flags: &WaitFlags,
 ) -> Result<WaitOutcome, Failure> {
     let spinner = ctx.progress.spinner(&format!("waiting for import {id}"));
-    ctx.progress.line(&format!("waiting for import {id}"));
+    ctx.progress.note(&format!("waiting for import {id}"));
     let outcome = client.wait_for_import(id, &flags.options()).await;
     spinner.finish_and_clear();
     let outcome = outcome?;

@@ -27,8 +27,15 @@ impl Mode {
         }
     }
 
-    /// A plain line (not shown with bars, which say it themselves, nor with `--quiet`).
+    /// A step done, on stderr: it stays above the bars on a terminal; nothing with `--quiet`.
     pub fn line(self, text: &str) {
+        if self != Self::Quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A step starting, on stderr when piped (on a terminal its spinner says it).
+    pub fn note(self, text: &str) {
         if self == Self::Lines {
             eprintln!("{text}");
         }
