@@ -110,6 +110,7 @@ mod retry;
 mod s3;
 mod scrub;
 mod status;
+mod typed;
 mod upload;
 mod wait;
 mod whole_number;
@@ -134,6 +135,20 @@ pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSo
 pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
 pub use whole_number::WholeNumber;
 pub use workflow::{ImportOptions, ImportOutcome, StepFn};
+
+pub use typed::{RowSchema, SelectOptions};
+#[doc(hidden)]
+pub use typed::__private;
+/// `#[derive(Schema)]`: a struct with named fields as its own inline schema, see [`RowSchema`].
+/// (A derive macro, so it lives beside the [`Schema`] enum, as serde's derives beside its traits.)
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use dromo_client_derive::Schema;
+/// `#[derive(SelectOptions)]`: a fieldless enum as the options of a select field, see
+/// [`SelectOptions`].
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use dromo_client_derive::SelectOptions;
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.
 ///
