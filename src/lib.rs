@@ -136,9 +136,6 @@ pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
 pub use whole_number::WholeNumber;
 pub use workflow::{ImportOptions, ImportOutcome, StepFn};
 
-pub use typed::{RowSchema, SelectOptions};
-#[doc(hidden)]
-pub use typed::__private;
 /// `#[derive(Schema)]`: a struct with named fields as its own inline schema, see [`RowSchema`].
 /// (A derive macro, so it lives beside the [`Schema`] enum, as serde's derives beside its traits.)
 #[cfg(feature = "derive")]
@@ -149,6 +146,9 @@ pub use dromo_client_derive::Schema;
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use dromo_client_derive::SelectOptions;
+#[doc(hidden)]
+pub use typed::__private;
+pub use typed::{RowSchema, SelectOptions};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.
 ///

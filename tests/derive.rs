@@ -8,7 +8,9 @@ use dromo_client::{
 };
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, PartialEq, dromo_client::SelectOptions, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, dromo_client::SelectOptions, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 enum Plan {
     Free,
@@ -18,7 +20,9 @@ enum Plan {
     Enterprise,
 }
 
-#[derive(Debug, Clone, PartialEq, dromo_client::SelectOptions, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, dromo_client::SelectOptions, serde::Serialize, serde::Deserialize,
+)]
 enum Skill {
     Rust,
     TypeScript,
@@ -27,9 +31,16 @@ enum Skill {
 #[derive(Debug, Clone, PartialEq, dromo_client::Schema, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Person {
-    #[dromo(type = "email", unique_case_insensitive(error_message = "one row per email"))]
+    #[dromo(
+        type = "email",
+        unique_case_insensitive(error_message = "one row per email")
+    )]
     email: String,
-    #[dromo(label = "Given name", description = "As on the passport", length(min = 1, max = 20))]
+    #[dromo(
+        label = "Given name",
+        description = "As on the passport",
+        length(min = 1, max = 20)
+    )]
     first_name: String,
     #[serde(rename = "surname")]
     last_name: Option<String>,
@@ -44,18 +55,31 @@ struct Person {
     external_id: Option<uuid::Uuid>,
     plan: Plan,
     skills: Option<Vec<Skill>>,
-    #[dromo(type = "phone-number", required_with("surname", error_message = "a surname needs a phone"))]
+    #[dromo(
+        type = "phone-number",
+        required_with("surname", error_message = "a surname needs a phone")
+    )]
     phone: Option<String>,
-    #[dromo(regex(pattern = "^[a-z]{2}-\\d+$", flags = "i"), unique, hidden, read_only)]
+    #[dromo(
+        regex(pattern = "^[a-z]{2}-\\d+$", flags = "i"),
+        unique,
+        hidden,
+        read_only
+    )]
     code: String,
-    #[dromo(rename = "zip", type = "us-zip-code", alternate_matches("postal code", "zip code"))]
+    #[dromo(
+        rename = "zip",
+        type = "us-zip-code",
+        alternate_matches("postal code", "zip code")
+    )]
     postal_code: Option<String>,
     #[serde(skip)]
     internal: u8,
 }
 
 fn field_json() -> Value {
-    let items: Vec<types::SchemaFieldsItem> = Person::fields().into_iter().map(Into::into).collect();
+    let items: Vec<types::SchemaFieldsItem> =
+        Person::fields().into_iter().map(Into::into).collect();
     serde_json::to_value(items).unwrap()
 }
 
@@ -93,7 +117,9 @@ fn golden_field_json() {
         {"key": "zip", "label": "Postal code", "type": "us-zip-code", "alternateMatches": ["postal code", "zip code"]},
     ]);
     let actual = field_json();
-    let (Value::Array(actual), Value::Array(expected)) = (&actual, &expected) else { unreachable!() };
+    let (Value::Array(actual), Value::Array(expected)) = (&actual, &expected) else {
+        unreachable!()
+    };
     assert_eq!(actual.len(), expected.len(), "{actual:#?}");
     for (a, e) in actual.iter().zip(expected) {
         assert_eq!(a, e);
@@ -105,7 +131,12 @@ fn golden_field_json() {
 fn keys_match_serde() {
     let row = serde_json::to_value(ada()).unwrap();
     let written: Vec<&String> = row.as_object().unwrap().keys().collect();
-    let mut keys: Vec<String> = field_json().as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap().to_owned()).collect();
+    let mut keys: Vec<String> = field_json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap().to_owned())
+        .collect();
     let mut written: Vec<String> = written.into_iter().cloned().collect();
     // `zip` is a dromo-only rename: serde writes `postalCode`.
     keys.retain(|k| k != "zip");
@@ -113,7 +144,10 @@ fn keys_match_serde() {
     keys.sort();
     written.sort();
     assert_eq!(keys, written);
-    assert_eq!(serde_json::to_value(Plan::ProMonthly).unwrap(), json!(Plan::select_options()[1].clone().value_for_test()));
+    assert_eq!(
+        serde_json::to_value(Plan::ProMonthly).unwrap(),
+        json!(Plan::select_options()[1].clone().value_for_test())
+    );
 }
 
 trait ValueForTest {
@@ -136,7 +170,8 @@ fn ada() -> Person {
         monthly_fee: 9.5,
         subscribed: true,
         birthday: chrono::NaiveDate::from_ymd_opt(1815, 12, 10),
-        last_login: chrono::NaiveDate::from_ymd_opt(2024, 3, 1).and_then(|d| d.and_hms_opt(9, 30, 0)),
+        last_login: chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+            .and_then(|d| d.and_hms_opt(9, 30, 0)),
         wake_up: chrono::NaiveTime::from_hms_opt(6, 45, 0),
         external_id: Some(uuid::Uuid::from_u128(42)),
         plan: Plan::ProMonthly,
@@ -179,7 +214,11 @@ fn derived_schema_passes_the_checks_before_sending() {
 
 fn violations(error: Error) -> Vec<(String, String)> {
     match error {
-        Error::InvalidRequest { violations, .. } => violations.0.into_iter().map(|v| (v.field, v.message)).collect(),
+        Error::InvalidRequest { violations, .. } => violations
+            .0
+            .into_iter()
+            .map(|v| (v.field, v.message))
+            .collect(),
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
 }
@@ -221,10 +260,22 @@ fn check_rows_reports_every_violation_with_row_and_key() {
         ],
         "{found:#?}"
     );
-    assert!(found[0].1.contains("row 0") && found[0].1.contains("one row per email"), "{}", found[0].1);
+    assert!(
+        found[0].1.contains("row 0") && found[0].1.contains("one row per email"),
+        "{}",
+        found[0].1
+    );
     assert!(found[2].1.contains("required"), "{}", found[2].1);
-    assert!(found[3].1.contains("above the maximum 150"), "{}", found[3].1);
-    assert!(found[5].1.contains("a surname needs a phone"), "{}", found[5].1);
+    assert!(
+        found[3].1.contains("above the maximum 150"),
+        "{}",
+        found[3].1
+    );
+    assert!(
+        found[5].1.contains("a surname needs a phone"),
+        "{}",
+        found[5].1
+    );
     assert!(found[6].1.contains("`x9` does not match"), "{}", found[6].1);
     assert!(found[7].1.contains("length 21"), "{}", found[7].1);
 }
@@ -247,15 +298,31 @@ fn check_rows_reports_unknown_select_values() {
         }
     }
     let rows = [
-        Row { plan: "gold", skills: vec!["Rust"] },
-        Row { plan: "ent", skills: vec!["TypeScript", "Cobol"] },
+        Row {
+            plan: "gold",
+            skills: vec!["Rust"],
+        },
+        Row {
+            plan: "ent",
+            skills: vec!["TypeScript", "Cobol"],
+        },
     ];
     let found = violations(Row::check_rows(&rows).unwrap_err());
     assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(found[0].0, "rows[0].plan");
-    assert!(found[0].1.contains("`gold` is not an option: use one of free, pro_monthly, ent"), "{}", found[0].1);
+    assert!(
+        found[0]
+            .1
+            .contains("`gold` is not an option: use one of free, pro_monthly, ent"),
+        "{}",
+        found[0].1
+    );
     assert_eq!(found[1].0, "rows[1].skills");
-    assert!(found[1].1.contains("`Cobol` is not an option"), "{}", found[1].1);
+    assert!(
+        found[1].1.contains("`Cobol` is not an option"),
+        "{}",
+        found[1].1
+    );
 }
 
 #[tokio::test]
@@ -264,7 +331,9 @@ async fn typed_rows_round_trip_through_the_stand_in() {
     let client = server.client().unwrap();
     let people = vec![ada(), grace()];
     let outcome = client.import_rows_typed(&people).await.unwrap();
-    let ImportOutcome::Imported { rows, .. } = outcome else { panic!("{outcome:?}") };
+    let ImportOutcome::Imported { rows, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(rows.len(), people.len());
     for (got, sent) in rows.iter().zip(&people) {
         assert_eq!(got, sent);
@@ -278,7 +347,15 @@ async fn typed_rows_that_break_a_validator_are_not_sent() {
     let mut bad = grace();
     bad.code = "nope".into();
     let error = client.import_rows_typed(&[ada(), bad]).await.unwrap_err();
-    let Error::Step { step, import_id, source, .. } = error else { panic!("{error:?}") };
+    let Error::Step {
+        step,
+        import_id,
+        source,
+        ..
+    } = error
+    else {
+        panic!("{error:?}")
+    };
     assert_eq!(step, Step::Create);
     assert_eq!(import_id, None, "nothing may be created");
     assert_eq!(violations(*source)[0].0, "rows[1].code");
@@ -298,8 +375,16 @@ async fn typed_file_import_decodes_into_the_struct() {
     let path = dir.path().join("contacts.csv");
     std::fs::write(&path, "Name,Email\nAda,ada@example.com\n").unwrap();
     let outcome = client.import_file_typed::<Contact>(&path).await.unwrap();
-    let ImportOutcome::Imported { rows, .. } = outcome else { panic!("{outcome:?}") };
-    assert_eq!(rows, [Contact { name: "Ada".into(), email: "ada@example.com".into() }]);
+    let ImportOutcome::Imported { rows, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        rows,
+        [Contact {
+            name: "Ada".into(),
+            email: "ada@example.com".into()
+        }]
+    );
 }
 
 #[test]

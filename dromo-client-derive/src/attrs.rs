@@ -94,10 +94,11 @@ pub fn serde(attrs: &[Attribute]) -> syn::Result<Serde> {
             } else if meta.path.is_ident("skip") || meta.path.is_ident("skip_deserializing") {
                 out.skip = true;
             } else if meta.path.is_ident("flatten") {
-                out.flatten = Some(meta.path.get_ident().map_or_else(
-                    proc_macro2::Span::call_site,
-                    proc_macro2::Ident::span,
-                ));
+                out.flatten = Some(
+                    meta.path
+                        .get_ident()
+                        .map_or_else(proc_macro2::Span::call_site, proc_macro2::Ident::span),
+                );
             } else {
                 skip_item(&meta)?;
             }
@@ -401,7 +402,9 @@ pub fn dromo_variant(attrs: &[Attribute]) -> syn::Result<Option<String>> {
                 label = Some(string(&meta)?);
                 Ok(())
             } else {
-                Err(meta.error("unknown dromo attribute of a variant: only `label = \"...\"` is allowed"))
+                Err(meta.error(
+                    "unknown dromo attribute of a variant: only `label = \"...\"` is allowed",
+                ))
             }
         })?;
     }

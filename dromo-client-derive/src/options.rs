@@ -54,7 +54,10 @@ pub fn check_rule(rule: &syn::LitStr) -> syn::Result<()> {
     } else {
         Err(syn::Error::new_spanned(
             rule,
-            format!("unknown rename_all rule: use one of {}", case::RULES.join(", ")),
+            format!(
+                "unknown rename_all rule: use one of {}",
+                case::RULES.join(", ")
+            ),
         ))
     }
 }

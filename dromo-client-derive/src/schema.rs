@@ -51,8 +51,8 @@ fn plain_name(ty: &Type) -> Option<String> {
 fn scalar(name: &str) -> Option<Kind> {
     Some(match name {
         "String" => Kind::Plain("String", "string"),
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
-        | "u128" | "usize" | "f32" | "f64" => Kind::Plain("Number", "number"),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" | "f32" | "f64" => Kind::Plain("Number", "number"),
         "bool" => Kind::Plain("Checkbox", "checkbox"),
         "NaiveDate" => Kind::Plain("Date", "date"),
         "NaiveDateTime" => Kind::Plain("Datetime", "datetime"),
@@ -157,12 +157,12 @@ struct Generated {
     tokens: TokenStream,
 }
 
-fn field_tokens(
-    field: &syn::Field,
-    key: String,
-    dromo: Dromo,
-) -> syn::Result<Generated> {
-    let ident = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+fn field_tokens(field: &syn::Field, key: String, dromo: Dromo) -> syn::Result<Generated> {
+    let ident = field
+        .ident
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let (kind, optional) = classify(&field.ty)?;
     let label = dromo.label.clone().unwrap_or_else(|| case::label(&ident));
     let span = field.ty.span();
@@ -287,7 +287,11 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         if serde.skip {
             continue;
         }
-        let ident = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+        let ident = field
+            .ident
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let key = match (&dromo.rename, serde.rename, &container.rename_all) {
             (Some(rename), Some(serde_rename), _) if *rename != serde_rename => {
                 return Err(syn::Error::new_spanned(
@@ -316,7 +320,11 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             let keys: Vec<&str> = generated.iter().map(|g| g.key.as_str()).collect();
             return Err(syn::Error::new_spanned(
                 &key,
-                format!("no field has the key `{}`: use one of {}", key.value(), keys.join(", ")),
+                format!(
+                    "no field has the key `{}`: use one of {}",
+                    key.value(),
+                    keys.join(", ")
+                ),
             ));
         }
     }

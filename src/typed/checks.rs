@@ -11,13 +11,25 @@ use std::collections::HashMap;
 /// One validator, ready to run.
 enum Rule {
     Required,
-    Unique { case_insensitive: bool },
-    Regex { regex: regress::Regex, exclude: bool },
-    Length { min: Option<f64>, max: Option<f64> },
+    Unique {
+        case_insensitive: bool,
+    },
+    Regex {
+        regex: regress::Regex,
+        exclude: bool,
+    },
+    Length {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     /// `require_with` (`any_present`, not `all`), `require_with_all`, `require_without`,
     /// `require_without_all`: whether the others must be present (`with`) and whether all of
     /// them decide (`all`).
-    RequireWith { fields: Vec<String>, with: bool, all: bool },
+    RequireWith {
+        fields: Vec<String>,
+        with: bool,
+        all: bool,
+    },
 }
 
 struct Check {
@@ -79,7 +91,10 @@ fn flags(options: Option<&Value>) -> String {
 /// A validator's rule, `None` for one decided only by Dromo (`alphabetical`, `unique_with`...),
 /// or a violation for a regex JavaScript would refuse.
 fn rule(validator: &Map<String, Value>, at: &str) -> Result<Option<Rule>, Violation> {
-    let name = validator.get("validate").and_then(Value::as_str).unwrap_or("");
+    let name = validator
+        .get("validate")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     Ok(Some(match name {
         "required" => Rule::Required,
         "unique" => Rule::Unique {
@@ -125,8 +140,12 @@ fn field_checks(index: usize, item: &types::SchemaFieldsItem) -> Result<FieldChe
             parts.get(1),
         ),
     };
-    let options = matches!(type_name, "select" | "multi-select")
-        .then(|| item.select_options.iter().map(|o| o.value.clone()).collect());
+    let options = matches!(type_name, "select" | "multi-select").then(|| {
+        item.select_options
+            .iter()
+            .map(|o| o.value.clone())
+            .collect()
+    });
     let number_bounds = match type_options {
         Some(Value::Object(o)) if type_name == "number" => (
             o.get("min").and_then(Value::as_f64),
@@ -280,7 +299,10 @@ pub(crate) fn check_rows<T: Serialize>(fields: &[Field], rows: &[T]) -> Result<(
                     if !options.contains(&text) {
                         violations.push(Violation::new(
                             at(),
-                            format!("`{text}` is not an option: use one of {}", options.join(", ")),
+                            format!(
+                                "`{text}` is not an option: use one of {}",
+                                options.join(", ")
+                            ),
                         ));
                     }
                 }
