@@ -97,7 +97,7 @@ fn golden_field_json() {
          "validators": [{"validate": "required"}]},
         {"key": "subscribed", "label": "Subscribed", "type": "checkbox"},
         {"key": "birthday", "label": "Birthday", "type": "date"},
-        {"key": "lastLogin", "label": "Last login", "type": "datetime"},
+        {"key": "lastLogin", "label": "Last login", "type": ["datetime", {"withSeconds": true}]},
         {"key": "wakeUp", "label": "Wake up", "type": "time"},
         {"key": "externalId", "label": "External id", "type": "uuid"},
         {"key": "plan", "label": "Plan", "type": "select", "selectOptions": [
@@ -494,4 +494,20 @@ async fn contract_prism_accepts_the_derived_schema() {
             "{field}: {message}"
         );
     }
+}
+
+/// Why derived datetime fields ask for `withSeconds`: chrono's serde reads Dromo's dates and
+/// times, but not its default datetime form without seconds.
+#[test]
+fn chrono_reads_dromos_outputs_with_seconds() {
+    let date: chrono::NaiveDate = serde_json::from_value(json!("2022-03-27")).unwrap();
+    assert_eq!(date.to_string(), "2022-03-27");
+    let datetime: chrono::NaiveDateTime =
+        serde_json::from_value(json!("2022-03-27T15:20:00")).unwrap();
+    assert_eq!(datetime.to_string(), "2022-03-27 15:20:00");
+    let time: chrono::NaiveTime = serde_json::from_value(json!("15:20")).unwrap();
+    assert_eq!(time.to_string(), "15:20:00");
+    let without_seconds =
+        serde_json::from_value::<chrono::NaiveDateTime>(json!("2022-03-27T15:20"));
+    assert!(without_seconds.is_err(), "{without_seconds:?}");
 }

@@ -168,6 +168,10 @@ fn field_tokens(field: &syn::Field, key: String, dromo: Dromo) -> syn::Result<Ge
     let span = field.ty.span();
     let is_number = matches!(kind, Kind::Plain("Number", _));
     let is_checkbox = matches!(kind, Kind::Plain("Checkbox", _));
+    let kind_name = match kind {
+        Kind::Plain(_, name) => name,
+        _ => "",
+    };
     let mut tokens = match kind {
         Kind::Plain(variant, name) => {
             let variant = match &dromo.field_type {
@@ -219,6 +223,13 @@ fn field_tokens(field: &syn::Field, key: String, dromo: Dromo) -> syn::Result<Ge
         }
         tokens.extend(quote! {
             .type_options(::dromo_client::__private::serde_json::json!({ #(#options),* }))
+        });
+    }
+    if matches!(kind_name, "datetime") {
+        // Dromo writes datetimes without seconds (`2022-03-27T15:20`) unless `withSeconds`,
+        // and chrono's `NaiveDateTime` reads only the form with seconds.
+        tokens.extend(quote! {
+            .type_options(::dromo_client::__private::serde_json::json!({ "withSeconds": true }))
         });
     }
     if let Some(description) = &dromo.description {

@@ -23,7 +23,7 @@ use serde::Serialize;
 /// | `String` | `string`, or with `#[dromo(type = "email")]` any string-like type (`phone-number`, `url`, `domain`, `ssn`, `uuid`, `us-zip-code`, `us-state-territory`, `country`) |
 /// | integers, floats | `number`; `#[dromo(number = "usd", min = 0, max = 100)]` sets its preset and bounds |
 /// | `bool` | `checkbox` (never `required`: unchecked is `false`) |
-/// | `chrono::NaiveDate`, `NaiveDateTime`, `NaiveTime` | `date`, `datetime`, `time` |
+/// | `chrono::NaiveDate`, `NaiveDateTime`, `NaiveTime` | `date`, `datetime` (with `withSeconds`, the form chrono reads), `time` |
 /// | `uuid::Uuid` | `uuid` |
 /// | an enum deriving [`SelectOptions`] | `select` of its variants |
 /// | `Vec` of such an enum | `multi-select` |
