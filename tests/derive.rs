@@ -511,3 +511,74 @@ fn chrono_reads_dromos_outputs_with_seconds() {
         serde_json::from_value::<chrono::NaiveDateTime>(json!("2022-03-27T15:20"));
     assert!(without_seconds.is_err(), "{without_seconds:?}");
 }
+
+/// For every serde `rename_all` rule, the derived keys and option values are exactly what serde
+/// writes (and so reads back), checked against serde itself.
+#[test]
+fn every_rename_all_rule_matches_serde() {
+    macro_rules! check_rule {
+        ($module:ident, $rule:literal) => {
+            mod $module {
+                #[derive(Default, serde::Serialize, dromo_client::Schema)]
+                #[serde(rename_all = $rule)]
+                pub struct Row {
+                    pub first_name: String,
+                    pub x: u8,
+                    pub http_code2: u16,
+                    pub r#type: String,
+                }
+                #[derive(serde::Serialize, dromo_client::SelectOptions)]
+                #[serde(rename_all = $rule)]
+                pub enum Choice {
+                    ProMonthly,
+                    A,
+                    HTTPCode,
+                    Plan2B,
+                }
+                pub const ALL: [Choice; 4] = [
+                    Choice::ProMonthly,
+                    Choice::A,
+                    Choice::HTTPCode,
+                    Choice::Plan2B,
+                ];
+            }
+            {
+                use dromo_client::{RowSchema, SelectOptions};
+                let written = serde_json::to_value($module::Row::default()).unwrap();
+                let written: Vec<String> = written.as_object().unwrap().keys().cloned().collect();
+                let keys: Vec<String> = $module::Row::fields()
+                    .into_iter()
+                    .map(|f| types::SchemaFieldsItem::from(f).key)
+                    .collect();
+                let mut sorted = keys.clone();
+                sorted.sort();
+                let mut written_sorted = written.clone();
+                written_sorted.sort();
+                assert_eq!(sorted, written_sorted, "rename_all = {}", $rule);
+                let values: Vec<String> = $module::Choice::select_options()
+                    .into_iter()
+                    .map(|o| types::SchemaFieldsItemSelectOptionsItem::from(o).value)
+                    .collect();
+                let written: Vec<String> = $module::ALL
+                    .iter()
+                    .map(|c| {
+                        serde_json::to_value(c)
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    })
+                    .collect();
+                assert_eq!(values, written, "rename_all = {}", $rule);
+            }
+        };
+    }
+    check_rule!(lower, "lowercase");
+    check_rule!(upper, "UPPERCASE");
+    check_rule!(pascal, "PascalCase");
+    check_rule!(camel, "camelCase");
+    check_rule!(snake, "snake_case");
+    check_rule!(screaming_snake, "SCREAMING_SNAKE_CASE");
+    check_rule!(kebab, "kebab-case");
+    check_rule!(screaming_kebab, "SCREAMING-KEBAB-CASE");
+}
