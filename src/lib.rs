@@ -11,6 +11,9 @@
 //! - [`generated`]: every operation of Dromo's OpenAPI spec, generated at build time by
 //!   progenitor from the vendored `openapi.json` (reach it with [`Client::api`]).
 //! - [`Error`]: the crate's one error type, with readable messages.
+//! - [`RowSchema`] (feature `derive`: `#[derive(dromo_client::Schema)]`): one struct as the
+//!   inline schema, the checks before sending ([`RowSchema::check_rows`]) and the result row
+//!   ([`Client::import_file_typed`], [`Client::import_rows_typed`]).
 //! - `stand_in` (feature `stand-in`): a local stand-in of Dromo's API and of S3, to test your
 //!   import code offline.
 //!
@@ -137,7 +140,7 @@ pub use whole_number::WholeNumber;
 pub use workflow::{ImportOptions, ImportOutcome, StepFn};
 
 /// `#[derive(Schema)]`: a struct with named fields as its own inline schema, see [`RowSchema`].
-/// (A derive macro, so it lives beside the [`Schema`] enum, as serde's derives beside its traits.)
+/// (A derive macro, so it lives beside the [`Schema`](enum@Schema) enum, as serde's derives beside its traits.)
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use dromo_client_derive::Schema;

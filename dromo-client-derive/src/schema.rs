@@ -187,8 +187,7 @@ fn field_tokens(field: &syn::Field, key: String, dromo: Dromo) -> syn::Result<Ge
             let variant = syn::Ident::new(variant, Span::call_site());
             quote! { ::dromo_client::Field::new(#key, #label, ::dromo_client::FieldType::#variant) }
         }
-        Kind::Select(ty) | Kind::MultiSelect(ty) if dromo.field_type.is_some() => {
-            let _ = ty;
+        Kind::Select(_) | Kind::MultiSelect(_) if dromo.field_type.is_some() => {
             return Err(syn::Error::new_spanned(
                 dromo.field_type.as_ref(),
                 "#[dromo(type = \"...\")] applies to String fields; this field is a select of its enum's variants: remove the attribute",
