@@ -410,3 +410,14 @@ pub fn dromo_variant(attrs: &[Attribute]) -> syn::Result<Option<String>> {
     }
     Ok(label)
 }
+
+/// A `#[dromo(...)]` on the struct or enum itself: none is defined there.
+pub fn no_container_attributes(attrs: &[Attribute]) -> syn::Result<()> {
+    match attrs.iter().find(|a| a.path().is_ident("dromo")) {
+        Some(attr) => Err(syn::Error::new_spanned(
+            attr,
+            "#[dromo(...)] goes on fields (and on enum variants, for `label`), not on the type: rename keys of every field with #[serde(rename_all = \"...\")]",
+        )),
+        None => Ok(()),
+    }
+}

@@ -11,6 +11,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             "SelectOptions derives only for enums whose variants have no fields: for a struct, derive `Schema`",
         ));
     };
+    attrs::no_container_attributes(&input.attrs)?;
     let rename_all = attrs::serde(&input.attrs)?.rename_all;
     if let Some(rule) = &rename_all {
         check_rule(rule)?;

@@ -279,6 +279,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             "Schema derives only for structs with named fields: each field's name is its Dromo key",
         ));
     };
+    attrs::no_container_attributes(&input.attrs)?;
     let container = attrs::serde(&input.attrs)?;
     if let Some(rule) = &container.rename_all {
         options::check_rule(rule)?;
