@@ -582,3 +582,88 @@ fn every_rename_all_rule_matches_serde() {
     check_rule!(kebab, "kebab-case");
     check_rule!(screaming_kebab, "SCREAMING-KEBAB-CASE");
 }
+
+/// A hand-written schema's regex that JavaScript would refuse is reported at first use, with
+/// the pattern; `regex_exclude` and the `require_without*` validators are checked too.
+#[test]
+fn check_rows_refuses_bad_regexes_and_runs_the_other_validators() {
+    #[derive(serde::Serialize)]
+    struct Row {
+        code: &'static str,
+        email: Option<&'static str>,
+        phone: Option<&'static str>,
+    }
+    struct BadRegex;
+    impl RowSchema for BadRegex {
+        fn fields() -> Vec<dromo_client::Field> {
+            vec![
+                dromo_client::Field::new("code", "Code", dromo_client::FieldType::String)
+                    .validator(json!({"validate": "regex_match", "regex": "(?<=a"})),
+            ]
+        }
+    }
+    impl serde::Serialize for BadRegex {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Row {
+                code: "a",
+                email: None,
+                phone: None,
+            }
+            .serialize(s)
+        }
+    }
+    let found = violations(BadRegex::check_rows(&[BadRegex]).unwrap_err());
+    assert_eq!(found[0].0, "fields[0].validators[0]");
+    assert!(
+        found[0]
+            .1
+            .contains("`(?<=a` is not a valid JavaScript regex"),
+        "{}",
+        found[0].1
+    );
+
+    impl RowSchema for Row {
+        fn fields() -> Vec<dromo_client::Field> {
+            use dromo_client::{Field, FieldType};
+            vec![
+                Field::new("code", "Code", FieldType::String)
+                    .validator(json!({"validate": "regex_exclude", "regex": "^test", "regexOptions": {"ignoreCase": true}})),
+                Field::new("email", "Email", FieldType::Email)
+                    .validator(json!({"validate": "require_without", "fields": ["phone"]})),
+                Field::new("phone", "Phone", FieldType::PhoneNumber),
+            ]
+        }
+    }
+    let rows = [
+        Row {
+            code: "TEST-1",
+            email: Some("a@example.com"),
+            phone: None,
+        },
+        Row {
+            code: "ok",
+            email: None,
+            phone: Some("555"),
+        },
+        Row {
+            code: "ok",
+            email: None,
+            phone: None,
+        },
+    ];
+    let found = violations(Row::check_rows(&rows).unwrap_err());
+    let at: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(at, ["rows[0].code", "rows[2].email"], "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .contains("`TEST-1` matches the field's excluded regex"),
+        "{}",
+        found[0].1
+    );
+    assert!(
+        found[1].1.contains("required when any of phone is empty"),
+        "{}",
+        found[1].1
+    );
+}
