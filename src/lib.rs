@@ -11,6 +11,9 @@
 //! - [`generated`]: every operation of Dromo's OpenAPI spec, generated at build time by
 //!   progenitor from the vendored `openapi.json` (reach it with [`Client::api`]).
 //! - [`Error`]: the crate's one error type, with readable messages.
+//! - [`RowSchema`] (feature `derive`: `#[derive(dromo_client::Schema)]`): one struct as the
+//!   inline schema, the checks before sending ([`RowSchema::check_rows`]) and the result row
+//!   ([`Client::import_file_typed`], [`Client::import_rows_typed`]).
 //! - `stand_in` (feature `stand-in`): a local stand-in of Dromo's API and of S3, to test your
 //!   import code offline.
 //!
@@ -111,6 +114,7 @@ mod retry;
 mod s3;
 mod scrub;
 mod status;
+mod typed;
 mod upload;
 mod wait;
 mod whole_number;
@@ -135,6 +139,20 @@ pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSo
 pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
 pub use whole_number::WholeNumber;
 pub use workflow::{ImportOptions, ImportOutcome, StepFn};
+
+/// `#[derive(Schema)]`: a struct with named fields as its own inline schema, see [`RowSchema`].
+/// (A derive macro, so it lives beside the [`Schema`](enum@Schema) enum, as serde's derives beside its traits.)
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use dromo_client_derive::Schema;
+/// `#[derive(SelectOptions)]`: a fieldless enum as the options of a select field, see
+/// [`SelectOptions`].
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use dromo_client_derive::SelectOptions;
+#[doc(hidden)]
+pub use typed::__private;
+pub use typed::{RowSchema, SelectOptions};
 
 /// The client generated from Dromo's OpenAPI spec (`openapi.json`) at build time.
 ///

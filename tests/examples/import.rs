@@ -1,7 +1,7 @@
 //! Imports a CSV file into Dromo and prints what happens.
 //!
 //! ```text
-//! cargo run --example import -- data.csv [--schema-id ID]
+//! cargo run --example import -- data.csv [--schema-id ID | --typed]
 //! cargo run --example import -- --help
 //! ```
 //!
@@ -12,12 +12,15 @@
 //! - Without `--schema-id`, the schema is derived from the CSV's header row: one string field
 //!   per column, keyed by the header in snake_case.
 //!
+//! - With `--typed`, the schema is the `Contact` struct below (`#[derive(dromo_client::Schema)]`)
+//!   and the rows decode into it.
+//!
 //! Try it with the sample: `cargo run --example import -- tests/data/sample.csv`.
 
 use dromo_client::stand_in::StandIn;
 use dromo_client::{
-    Client, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, Schema, Source,
-    UploadOptions, User, WaitOptions,
+    Client, Field, FieldType, ImportOptions, ImportOutcome, ImportRequest, RowSchema, Schema,
+    Source, UploadOptions, User, WaitOptions,
 };
 use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
@@ -26,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const USAGE: &str = "usage: cargo run --example import -- FILE.csv [--schema-id ID]";
+const USAGE: &str = "usage: cargo run --example import -- FILE.csv [--schema-id ID | --typed]";
 
 /// The environment variable that paces the stand-in (bytes a second).
 const BANDWIDTH_ENV: &str = "DROMO_STAND_IN_BANDWIDTH";
@@ -36,12 +39,14 @@ const HELP: &str = "\
 Imports a CSV (or TSV) file with Dromo's headless import and prints each step, the final status
 and the number of rows.
 
-usage: cargo run --example import -- FILE.csv [--schema-id ID]
+usage: cargo run --example import -- FILE.csv [--schema-id ID | --typed]
 
 Arguments:
   FILE.csv            the file to import (.csv, .tsv, .xls or .xlsx)
   --schema-id ID      a saved schema's id; without it the schema is derived from the header row
                       (one string field per column, keyed by the header in snake_case)
+  --typed             the schema is the example's Contact struct (derived, for the sample CSV:
+                      first/last name, email, company, notes) and the rows decode into it
   -h, --help          print this help and exit
 
 Environment:
@@ -65,12 +70,26 @@ enum Command {
 struct Args {
     file: PathBuf,
     schema_id: Option<String>,
+    /// `--typed`: the schema is [`Contact`], the rows decode into it.
+    typed: bool,
+}
+
+/// A row of the sample CSV (`tests/data/sample.csv`), its own schema (`--typed`).
+#[derive(Debug, dromo_client::Schema, serde::Deserialize)]
+struct Contact {
+    first_name: String,
+    last_name: String,
+    #[dromo(type = "email")]
+    email: String,
+    company: Option<String>,
+    notes: Option<String>,
 }
 
 /// Reads the arguments after the program name.
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut file = None;
     let mut schema_id = None;
+    let mut typed = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -78,15 +97,20 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             s if s.starts_with("--schema-id=") => {
                 schema_id = Some(s["--schema-id=".len()..].to_owned())
             }
+            "--typed" => typed = true,
             "-h" | "--help" => return Ok(Command::Help),
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
             s if file.is_none() => file = Some(PathBuf::from(s)),
             s => return Err(format!("unexpected argument `{s}`: give one file")),
         }
     }
+    if typed && schema_id.is_some() {
+        return Err("give --schema-id or --typed, not both".to_owned());
+    }
     Ok(Command::Import(Args {
         file: file.ok_or("no file given")?,
         schema_id,
+        typed,
     }))
 }
 
@@ -269,6 +293,17 @@ async fn run() -> Result<ExitCode, String> {
     };
 
     let schema = match &args.schema_id {
+        None if args.typed => {
+            let keys: Vec<_> = Contact::fields()
+                .into_iter()
+                .map(|f| dromo_client::types::SchemaFieldsItem::from(f).key)
+                .collect();
+            println!(
+                "Schema: inline, from the Contact struct: {}",
+                keys.join(", ")
+            );
+            Contact::schema()
+        }
         Some(id) => {
             println!("Schema: saved schema {id}");
             Schema::saved(id.clone())
@@ -313,12 +348,38 @@ async fn run() -> Result<ExitCode, String> {
             None => println!("Step: {step} ({total} bytes from {shown})"),
         });
 
-    let outcome = client
-        // Streamed: the rows are counted as they download, so memory stays flat however many
-        // rows the import has.
-        .import_file_stream::<serde_json::Value>(&args.file, request, &options)
+    if args.typed {
+        let outcome = client
+            .import_file_stream::<Contact>(&args.file, request, &options)
+            .await
+            .map_err(|e| e.to_string())?;
+        report(outcome, |c: &Contact| {
+            format!(
+                "{} {} <{}> of {}, notes {:?}",
+                c.first_name,
+                c.last_name,
+                c.email,
+                c.company.as_deref().unwrap_or("no company"),
+                c.notes
+            )
+        })
         .await
-        .map_err(|e| e.to_string())?;
+    } else {
+        let outcome = client
+            // Streamed: the rows are counted as they download, so memory stays flat however
+            // many rows the import has.
+            .import_file_stream::<serde_json::Value>(&args.file, request, &options)
+            .await
+            .map_err(|e| e.to_string())?;
+        report(outcome, ToString::to_string).await
+    }
+}
+
+/// Prints how the import ended, the first row (as `show` writes it) and the number of rows.
+async fn report<T: serde::de::DeserializeOwned + Send + 'static>(
+    outcome: ImportOutcome<dromo_client::RowStream<T>>,
+    show: impl Fn(&T) -> String,
+) -> Result<ExitCode, String> {
     println!("Final status: {}", outcome.status());
     Ok(match outcome {
         ImportOutcome::Imported {
@@ -329,7 +390,7 @@ async fn run() -> Result<ExitCode, String> {
             while let Some(row) = rows.next().await {
                 let row = row.map_err(|e| e.to_string())?;
                 if count == 0 {
-                    println!("First row: {row}");
+                    println!("First row: {}", show(&row));
                 }
                 count += 1;
             }
@@ -388,6 +449,7 @@ mod tests {
             BANDWIDTH_ENV,
             "Stand-in mode",
             "--schema-id",
+            "--typed",
         ] {
             assert!(HELP.contains(listed), "--help does not mention {listed}");
         }
@@ -399,16 +461,29 @@ mod tests {
             parse(&["data.csv", "--schema-id", "s-1"]),
             Ok(Command::Import(Args {
                 file: "data.csv".into(),
-                schema_id: Some("s-1".into())
+                schema_id: Some("s-1".into()),
+                typed: false,
             }))
         );
         assert_eq!(
             parse(&["--schema-id=s-2", "data.csv"]),
             Ok(Command::Import(Args {
                 file: "data.csv".into(),
-                schema_id: Some("s-2".into())
+                schema_id: Some("s-2".into()),
+                typed: false,
             }))
         );
+        assert_eq!(
+            parse(&["data.csv", "--typed"]),
+            Ok(Command::Import(Args {
+                file: "data.csv".into(),
+                schema_id: None,
+                typed: true,
+            }))
+        );
+        assert!(parse(&["data.csv", "--typed", "--schema-id", "s-1"])
+            .unwrap_err()
+            .contains("not both"));
         assert_eq!(parse(&[]), Err("no file given".to_owned()));
         assert!(parse(&["--nope"])
             .unwrap_err()

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 const PACKAGE: &str = "dromo-client";
 
+/// The derive macros' crate, a workspace member the library depends on (feature `derive`).
+const DERIVE_PACKAGE: &str = "dromo-client-derive";
+
 /// The consumer's manifest; `{path}` is the unpacked crate.
 const CONSUMER_MANIFEST: &str = r#"[package]
 name = "dromo-client-package-check"
@@ -23,6 +26,11 @@ dromo-client = { path = "{path}" }
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 
 [workspace]
+
+# The derive crate (an optional dependency) is not on the package registries yet: resolve it from
+# the workspace.
+[patch.crates-io]
+dromo-client-derive = { path = "{derive_path}" }
 "#;
 
 /// The consumer: one request through the public API against a one-shot local server.
@@ -115,6 +123,9 @@ pub fn run(repo: &Path) -> Result<()> {
                 "package",
                 "-p",
                 PACKAGE,
+                // Packaged together, so the library's dependency on it resolves.
+                "-p",
+                DERIVE_PACKAGE,
                 "--allow-dirty",
                 "--no-verify",
                 "--offline",
@@ -154,7 +165,13 @@ pub fn run(repo: &Path) -> Result<()> {
     let path = unpacked.to_string_lossy().replace('\\', "/");
     std::fs::write(
         consumer.join("Cargo.toml"),
-        CONSUMER_MANIFEST.replace("{path}", &path),
+        CONSUMER_MANIFEST.replace("{path}", &path).replace(
+            "{derive_path}",
+            &repo
+                .join(DERIVE_PACKAGE)
+                .to_string_lossy()
+                .replace('\\', "/"),
+        ),
     )?;
     std::fs::write(consumer.join("src").join("main.rs"), CONSUMER_MAIN)?;
     // The workspace's lock file, so the offline build uses the versions already downloaded.
@@ -174,10 +191,12 @@ fn newest_crate_file(dir: &Path) -> Result<PathBuf> {
     let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
-        let is_ours = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(&format!("{PACKAGE}-")) && n.ends_with(".crate"));
+        let is_ours = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+            // `dromo-client-0.1.0.crate`, not `dromo-client-derive-0.1.0.crate`.
+            n.strip_prefix(&format!("{PACKAGE}-"))
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+                && n.ends_with(".crate")
+        });
         if !is_ours {
             continue;
         }

@@ -1,0 +1,7 @@
+#[derive(dromo_client::SelectOptions)]
+enum Plan {
+    Free,
+    Custom(String),
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(dromo_client::Schema)]
+struct Person(String);
+
+fn main() {}

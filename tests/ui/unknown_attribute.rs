@@ -1,0 +1,7 @@
+#[derive(dromo_client::Schema, serde::Deserialize)]
+struct Person {
+    #[dromo(uniq)]
+    email: String,
+}
+
+fn main() {}
