@@ -11,14 +11,14 @@
 //! then `DROMO_PRISM_DYNAMIC_URL=http://127.0.0.1:4011 cargo test --test sweep`.
 //! `DROMO_SWEEP_DRAWS` sets the calls per operation (default 5).
 
-use dromo_client::generated::ResponseValue;
-use dromo_client::{types, Client, Error};
-use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+mod common;
+
+use common::operations::call;
+use dromo_client::{Client, Error};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 const DEFAULT_DRAWS: usize = 5;
-const ID: &str = "66d6300d-1414-4655-83b4-8c80fc527315";
 
 /// The operations swept, by their `operationId` in `openapi.json`.
 const OPERATIONS: [&str; 25] = [
@@ -81,150 +81,32 @@ struct Failure {
     body: String,
 }
 
-/// Checks one call's outcome: decoded, or why not.
-async fn outcome<T: DeserializeOwned>(
-    result: Result<ResponseValue<T>, Error>,
-) -> Result<(), Failure> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(Error::Decode {
+/// A failed call as the report shows it.
+fn failure(error: Error) -> Failure {
+    match error {
+        Error::Decode {
             path,
             message,
             snippet,
             ..
-        }) => Err(Failure {
-            summary: format!(
-                "does not decode as {} at `{path}`",
-                std::any::type_name::<T>().replace("dromo_client::generated::", ""),
-            ),
+        } => Failure {
+            summary: format!("does not decode at `{path}`"),
             detail: message,
             body: snippet,
-        }),
-        Err(e) => {
+        },
+        e => {
             let who = match e.status() {
                 Some(422) => "Prism refused the request this test sent (fix the test's request)",
                 Some(500) => "Prism could not answer (its generated body broke the spec?)",
                 Some(_) => "an answer that is not the success",
                 None => "request failed",
             };
-            Err(Failure {
+            Failure {
                 summary: format!("{who}: {e}"),
                 detail: String::new(),
                 body: e.response().map(|r| r.body.clone()).unwrap_or_default(),
-            })
+            }
         }
-    }
-}
-
-fn import_schema() -> types::ImportSchema {
-    serde_json::from_value(json!({
-        "name": "last - email",
-        "fields": [
-            {"key": "lastName", "type": "string", "label": "last", "validators": [{"validate": "required"}]},
-            {"key": "email", "type": "email", "label": "email", "validators": [{"validate": "required"}]}
-        ],
-        "settings": {"developmentMode": true, "importIdentifier": "contacts"}
-    }))
-    .unwrap()
-}
-
-fn sftp_credential() -> Value {
-    json!({"hostname": "sftp.example.com", "port": 22, "user": "sftpuser",
-           "auth_type": "PASSWORD", "password": "secure-password-123"})
-}
-
-fn sftp_connector() -> types::SftpConnectorCreate {
-    serde_json::from_value(json!({
-        "credentials": "ee5d0e45-b098-47bc-8217-e93790243dfa",
-        "schema": "f9e8d7c6-b5a4-3210-9876-543210fedcba",
-        "schedule": {"type": "every_n_minutes", "minutes": 15},
-        "directory": "/uploads",
-        "file_regex": ".*\\.csv$"
-    }))
-    .unwrap()
-}
-
-/// Calls one operation once, with valid parameters and body.
-async fn call(api: &dromo_client::generated::Client, operation: &str) -> Result<(), Failure> {
-    let id = uuid::Uuid::parse_str(ID).unwrap();
-    match operation {
-        "listImportSchemas" => outcome(api.list_import_schemas().send().await).await,
-        "createImportSchema" => {
-            outcome(
-                api.create_import_schema()
-                    .body(import_schema())
-                    .send()
-                    .await,
-            )
-            .await
-        }
-        "getImportSchema" => outcome(api.get_import_schema().id(id).send().await).await,
-        "updateImportSchema" => {
-            let call = api.update_import_schema().id(id).body(import_schema());
-            outcome(call.send().await).await
-        }
-        "deleteImportSchema" => outcome(api.delete_import_schema().id(id).send().await).await,
-        "listUploads" => outcome(api.list_uploads().start(0).end(100).send().await).await,
-        "getUploadMetadata" => outcome(api.get_upload_metadata().id(id).send().await).await,
-        "deleteUpload" => outcome(api.delete_upload().id(id).send().await).await,
-        "getUploadUrl" => outcome(api.get_upload_url().id(id).send().await).await,
-        "retrieveHeadlessImport" => {
-            outcome(api.retrieve_headless_import().id(id).send().await).await
-        }
-        "deleteHeadlessImport" => outcome(api.delete_headless_import().id(id).send().await).await,
-        "getHeadlessImportUrl" => outcome(api.get_headless_import_url().id(id).send().await).await,
-        "listHeadlessImports" => {
-            outcome(
-                api.list_headless_imports()
-                    .offset(0u64)
-                    .limit(10u64)
-                    .send()
-                    .await,
-            )
-            .await
-        }
-        "createHeadlessImport" => {
-            let body: types::CreateHeadlessImportBody = serde_json::from_value(json!({
-                "schema_id": "94187d21-9820-420f-b08c-a80cbbf52604",
-                "original_filename": "contacts.csv",
-                "import_metadata": {"user": {"id": "jeff_id"}}
-            }))
-            .unwrap();
-            outcome(api.create_headless_import().body(body).send().await).await
-        }
-        "listSftpCredentials" => outcome(api.list_sftp_credentials().send().await).await,
-        "createSftpCredentials" => {
-            let body: types::SftpCredentialCreate =
-                serde_json::from_value(sftp_credential()).unwrap();
-            outcome(api.create_sftp_credentials().body(body).send().await).await
-        }
-        "retrieveSftpCredentials" => {
-            outcome(api.retrieve_sftp_credentials().id(id).send().await).await
-        }
-        "updateSftpCredentials" => {
-            let body: types::SftpCredentialUpdate =
-                serde_json::from_value(sftp_credential()).unwrap();
-            outcome(api.update_sftp_credentials().id(id).body(body).send().await).await
-        }
-        "deleteSftpCredentials" => outcome(api.delete_sftp_credentials().id(id).send().await).await,
-        "testSftpConnection" => outcome(api.test_sftp_connection().id(id).send().await).await,
-        "listSftpConnectors" => outcome(api.list_sftp_connectors().send().await).await,
-        "createSftpConnector" => {
-            outcome(
-                api.create_sftp_connector()
-                    .body(sftp_connector())
-                    .send()
-                    .await,
-            )
-            .await
-        }
-        "retrieveSftpConnector" => outcome(api.retrieve_sftp_connector().id(id).send().await).await,
-        "updateSftpConnector" => {
-            let call = api.update_sftp_connector().id(id).body(sftp_connector());
-            outcome(call.send().await).await
-        }
-        "deleteSftpConnector" => outcome(api.delete_sftp_connector().id(id).send().await).await,
-        other => panic!("the sweep does not know how to call {other}"),
     }
 }
 
@@ -261,7 +143,7 @@ async fn every_operation_decodes_every_answer_of_dynamic_prism() {
     let mut failures: BTreeMap<(&str, String), (usize, String, String)> = BTreeMap::new();
     for operation in OPERATIONS {
         for _ in 0..draws {
-            if let Err(failure) = call(api, operation).await {
+            if let Err(failure) = call(api, operation).await.map_err(failure) {
                 let entry = failures.entry((operation, failure.summary)).or_insert((
                     0,
                     failure.detail,

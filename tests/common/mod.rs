@@ -24,3 +24,4 @@ pub async fn raw_create_file_import(server: &StandIn, fields: Value) -> Value {
 }
 
 pub mod fault;
+pub mod operations;
