@@ -10,7 +10,7 @@ use std::path::Path;
 pub enum Format {
     /// One JSON object a line.
     Jsonl,
-    /// A header row of field keys (from the first row), then one line a row.
+    /// A header row of field keys (from the first row, sorted), then one line a row.
     Csv,
     /// One JSON array of objects.
     Json,
@@ -83,7 +83,10 @@ impl RowWriter {
             }
             Format::Csv => {
                 if self.csv.is_none() {
+                    // Sorted: the map's own order depends on serde_json's `preserve_order`
+                    // feature, which another crate in a build can switch on.
                     self.columns = row.keys().cloned().collect();
+                    self.columns.sort();
                     let out = std::mem::replace(&mut self.out, Box::new(std::io::sink()));
                     let mut writer = csv::Writer::from_writer(out);
                     writer
