@@ -198,6 +198,9 @@ pub fn parse_openapi(bytes: &[u8]) -> Result<Value> {
     Ok(doc)
 }
 
+/// The folder of the derive macro's crate, a path dependency of the library.
+const DERIVE_CRATE_DIR: &str = "dromo-client-derive";
+
 /// Builds a copy of the crate (manifest, build.rs, src/, lock file) with the candidate spec, the
 /// way a user's build would, and fails with the compiler's first error if it does not compile.
 fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
@@ -220,6 +223,13 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
         }
     }
     util::copy_dir(&repo.join("src"), &copy.join("src"))?;
+    // The path dependencies of the crate, e.g. the derive macro's crate.
+    for crate_dir in [DERIVE_CRATE_DIR] {
+        let from = repo.join(crate_dir);
+        if from.exists() {
+            util::copy_dir(&from, &copy.join(crate_dir))?;
+        }
+    }
     std::fs::write(copy.join(SPEC_PATH), candidate)?;
 
     let target_dir = util::target_dir(repo).join("xtask-check");

@@ -61,6 +61,11 @@ fn repo_copy() -> tempfile::TempDir {
         std::fs::copy(real.join(file), &to).unwrap_or_else(|e| panic!("copy {file}: {e}"));
     }
     copy_dir(&real.join("src"), &copy.join("src"));
+    // The library's path dependency (the derive macro's crate).
+    copy_dir(
+        &real.join("dromo-client-derive"),
+        &copy.join("dromo-client-derive"),
+    );
     // The compile check builds in <repo>/target/xtask-check: share the real one, so the
     // dependencies compiled by one run serve the next.
     std::os::unix::fs::symlink(real.join("target"), copy.join("target"))
