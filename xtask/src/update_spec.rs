@@ -223,12 +223,10 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
         }
     }
     util::copy_dir(&repo.join("src"), &copy.join("src"))?;
-    // The path dependencies of the crate, e.g. the derive macro's crate.
-    for crate_dir in [DERIVE_CRATE_DIR] {
-        let from = repo.join(crate_dir);
-        if from.exists() {
-            util::copy_dir(&from, &copy.join(crate_dir))?;
-        }
+    // The library's path dependency: the derive macro's crate.
+    let derive = repo.join(DERIVE_CRATE_DIR);
+    if derive.exists() {
+        util::copy_dir(&derive, &copy.join(DERIVE_CRATE_DIR))?;
     }
     std::fs::write(copy.join(SPEC_PATH), candidate)?;
 
