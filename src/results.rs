@@ -4,7 +4,7 @@
 use crate::error::{read_limited, BoxError, Error, ServerText};
 use crate::ids::{import_id, ImportId};
 use crate::presigned::PresignedUrl;
-use crate::s3::{with_watchdog, S3Error, StallWatch};
+use crate::s3::{countable, with_watchdog, S3Error, StallWatch};
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
 use crate::Client;
 use bytes::Bytes;
@@ -408,10 +408,7 @@ where
             if state.ended {
                 return None;
             }
-            let stall = state
-                .stall
-                .filter(|stall| tokio::time::Instant::now().checked_add(*stall).is_some());
-            let next = match stall {
+            let next = match countable(state.stall) {
                 Some(stall) => tokio::time::timeout(stall, state.bytes.next()).await,
                 None => Ok(state.bytes.next().await),
             };

@@ -91,6 +91,12 @@ pub(crate) fn scrub_query_values(text: &str, url: &PresignedUrl) -> String {
         .collect()
 }
 
+/// The stall timeout if a clock can count it from now; `None` (no watchdog) for a timeout too
+/// long to count, such as `Duration::MAX`.
+pub(crate) fn countable(stall: Option<Duration>) -> Option<Duration> {
+    stall.filter(|stall| Instant::now().checked_add(*stall).is_some())
+}
+
 /// Runs `future` until it completes, or until nothing moved on `watch` for `stall` (then
 /// `None`); without a stall timeout, until it completes.
 pub(crate) async fn with_watchdog<F: Future>(
@@ -98,7 +104,7 @@ pub(crate) async fn with_watchdog<F: Future>(
     stall: Option<Duration>,
     future: F,
 ) -> Option<F::Output> {
-    match stall.filter(|stall| Instant::now().checked_add(*stall).is_some()) {
+    match countable(stall) {
         Some(stall) => tokio::select! {
             output = future => Some(output),
             () = watch.stalled(stall) => None,

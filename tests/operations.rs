@@ -10,42 +10,13 @@
 
 mod common;
 
-use common::operations::{call, ID};
+use common::operations::{call, ID, OPERATIONS};
 use dromo_client::{types, Client, Error};
 use serde_json::{json, Value};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "operations-test-key";
-
-/// The spec's operations, by `operationId`.
-const OPERATIONS: [&str; 25] = [
-    "listImportSchemas",
-    "createImportSchema",
-    "getImportSchema",
-    "updateImportSchema",
-    "deleteImportSchema",
-    "listUploads",
-    "getUploadMetadata",
-    "deleteUpload",
-    "getUploadUrl",
-    "retrieveHeadlessImport",
-    "deleteHeadlessImport",
-    "getHeadlessImportUrl",
-    "listHeadlessImports",
-    "createHeadlessImport",
-    "listSftpCredentials",
-    "createSftpCredentials",
-    "retrieveSftpCredentials",
-    "updateSftpCredentials",
-    "deleteSftpCredentials",
-    "testSftpConnection",
-    "listSftpConnectors",
-    "createSftpConnector",
-    "retrieveSftpConnector",
-    "updateSftpConnector",
-    "deleteSftpConnector",
-];
 
 /// What progenitor's own errors print: none of our errors may.
 const PROGENITOR_TEXTS: [&str; 3] = [

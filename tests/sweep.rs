@@ -13,41 +13,12 @@
 
 mod common;
 
-use common::operations::call;
+use common::operations::{call, OPERATIONS};
 use dromo_client::{Client, Error};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 const DEFAULT_DRAWS: usize = 5;
-
-/// The operations swept, by their `operationId` in `openapi.json`.
-const OPERATIONS: [&str; 25] = [
-    "listImportSchemas",
-    "createImportSchema",
-    "getImportSchema",
-    "updateImportSchema",
-    "deleteImportSchema",
-    "listUploads",
-    "getUploadMetadata",
-    "deleteUpload",
-    "getUploadUrl",
-    "retrieveHeadlessImport",
-    "deleteHeadlessImport",
-    "getHeadlessImportUrl",
-    "listHeadlessImports",
-    "createHeadlessImport",
-    "listSftpCredentials",
-    "createSftpCredentials",
-    "retrieveSftpCredentials",
-    "updateSftpCredentials",
-    "deleteSftpCredentials",
-    "testSftpConnection",
-    "listSftpConnectors",
-    "createSftpConnector",
-    "retrieveSftpConnector",
-    "updateSftpConnector",
-    "deleteSftpConnector",
-];
 
 /// Dynamic Prism's base URL, or `None` (after saying so) when the test runs without it.
 fn dynamic_prism_url() -> Option<String> {

@@ -6,6 +6,35 @@
 use dromo_client::{types, Error};
 use serde_json::{json, Value};
 
+/// The spec's operations, by `operationId`.
+pub const OPERATIONS: [&str; 25] = [
+    "listImportSchemas",
+    "createImportSchema",
+    "getImportSchema",
+    "updateImportSchema",
+    "deleteImportSchema",
+    "listUploads",
+    "getUploadMetadata",
+    "deleteUpload",
+    "getUploadUrl",
+    "retrieveHeadlessImport",
+    "deleteHeadlessImport",
+    "getHeadlessImportUrl",
+    "listHeadlessImports",
+    "createHeadlessImport",
+    "listSftpCredentials",
+    "createSftpCredentials",
+    "retrieveSftpCredentials",
+    "updateSftpCredentials",
+    "deleteSftpCredentials",
+    "testSftpConnection",
+    "listSftpConnectors",
+    "createSftpConnector",
+    "retrieveSftpConnector",
+    "updateSftpConnector",
+    "deleteSftpConnector",
+];
+
 /// The id every call uses.
 pub const ID: &str = "66d6300d-1414-4655-83b4-8c80fc527315";
 
