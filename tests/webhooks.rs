@@ -384,6 +384,117 @@ mod receiver {
         assert!(confirmed.try_recv().is_err(), "a replay was delivered");
     }
 
+    /// How many times the stand-in was asked about import `id`.
+    fn polls_of(server: &StandIn, id: ImportId) -> usize {
+        let path = format!("/api/v1/headless/imports/{id}/");
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == path)
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_forged_webhooks_cannot_spend_an_imports_poll_budget() {
+        let server = StandIn::builder()
+            .polls_per_step(1000)
+            .start()
+            .await
+            .unwrap();
+        let client = server.client().unwrap();
+        let spacing = Duration::from_millis(400);
+        let (url, mut confirmed) = serve(
+            client.clone(),
+            ReceiverOptions::default().with_confirm_spacing_for_tests(spacing),
+        )
+        .await;
+        let id = pending_import(&client).await;
+        let started = std::time::Instant::now();
+        // 60 forged "completed" webhooks about a real, PENDING import over ~1.2 s.
+        for _ in 0..60 {
+            assert_eq!(
+                post(&url, "application/json", completed(id, "SUCCESSFUL")).await,
+                202
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(spacing).await;
+        let elapsed = started.elapsed();
+        let polls = polls_of(&server, id);
+        // At most one confirmation per `spacing`, however many copies came.
+        let allowed = (elapsed.as_millis() / spacing.as_millis()) as usize + 1;
+        assert!(
+            (1..=allowed).contains(&polls),
+            "{polls} polls in {elapsed:?}, allowed {allowed}"
+        );
+        assert!(
+            confirmed.try_recv().is_err(),
+            "a forged webhook was delivered"
+        );
+
+        // The real event after the flood is still confirmed, in its turn.
+        server.process_import(&id.to_string()).await;
+        assert_eq!(
+            post(&url, "application/json", completed(id, "SUCCESSFUL")).await,
+            202
+        );
+        let event = tokio::time::timeout(Duration::from_secs(10), confirmed.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(event.import_id(), id);
+    }
+
+    #[tokio::test]
+    async fn when_every_confirmation_slot_is_taken_the_answer_is_503_with_retry_after() {
+        let server = StandIn::builder()
+            .polls_per_step(1000)
+            .start()
+            .await
+            .unwrap();
+        let client = server.client().unwrap();
+        let (url, _confirmed) = serve(
+            client.clone(),
+            ReceiverOptions::default()
+                .with_max_confirming(1)
+                .with_confirm_spacing_for_tests(Duration::from_secs(3)),
+        )
+        .await;
+        let id = pending_import(&client).await;
+        let other = pending_import(&client).await;
+        // The first confirmation of `id` runs at once; the second (another event of the same
+        // import) waits its turn holding the only slot.
+        assert_eq!(
+            post(&url, "application/json", completed(id, "SUCCESSFUL")).await,
+            202
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let failed = json!({"event": "headless_import_failed", "data": {"id": id.to_string()}});
+        assert_eq!(
+            post(&url, "application/json", failed.to_string().into_bytes()).await,
+            202
+        );
+        let response = reqwest::Client::new()
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(completed(other, "SUCCESSFUL"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "30"
+        );
+        // `other` was never asked about.
+        assert_eq!(polls_of(&server, other), 0);
+    }
+
     #[tokio::test]
     async fn the_legacy_form_from_the_stand_in_is_confirmed_and_delivered() {
         let (hook_url, mut posted) = recorder().await;

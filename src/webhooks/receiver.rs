@@ -5,19 +5,30 @@ use super::{ConfirmedEvent, Wakeups, WebhookEvent};
 use crate::{Client, ImportId};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use std::collections::{HashSet, VecDeque};
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// The largest webhook body the receiver reads by default (64 KiB); larger ones get 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How many delivered events the receiver remembers to drop their replays.
 const DEFAULT_REMEMBERED: usize = 10_000;
+
+/// How many confirmations may run at once by default.
+pub const DEFAULT_MAX_CONFIRMING: usize = 32;
+
+/// The `Retry-After` of a 503 answered when every confirmation slot is taken (Dromo retries
+/// failed deliveries).
+const BUSY_RETRY_AFTER_SECS: u64 = 30;
 
 /// Settings of [`receiver_with`].
 ///
@@ -33,15 +44,20 @@ const DEFAULT_REMEMBERED: usize = 10_000;
 pub struct ReceiverOptions {
     max_body_bytes: usize,
     remembered: usize,
+    max_confirming: usize,
+    spacing: Duration,
     wakeups: Option<Wakeups>,
 }
 
 impl Default for ReceiverOptions {
-    /// 64 KiB bodies, 10 000 events remembered, no wakeups.
+    /// 64 KiB bodies, 10 000 events remembered, 32 confirmations at once, each import asked
+    /// about at most once per [`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL), no wakeups.
     fn default() -> Self {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             remembered: DEFAULT_REMEMBERED,
+            max_confirming: DEFAULT_MAX_CONFIRMING,
+            spacing: crate::MIN_POLL_INTERVAL,
             wakeups: None,
         }
     }
@@ -61,6 +77,32 @@ impl ReceiverOptions {
         self
     }
 
+    /// How many confirmations may run at once (at least 1); default
+    /// [`DEFAULT_MAX_CONFIRMING`]. A webhook that finds every slot taken is answered 503 with
+    /// `Retry-After` (Dromo retries failed deliveries), so a flood of webhooks, forged or not,
+    /// cannot pile up requests to Dromo.
+    pub fn with_max_confirming(mut self, confirmations: usize) -> Self {
+        self.max_confirming = confirmations.max(1);
+        self
+    }
+
+    /// The shortest time between two confirmations of one import; default and minimum
+    /// [`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL). Each confirmation is a status poll, of
+    /// which Dromo allows 12 a minute per import: a forger repeating events about a real import
+    /// only delays the next confirmation, it cannot spend the import's budget. Tests against
+    /// the stand-in may set it lower with [`ReceiverOptions::with_confirm_spacing_for_tests`].
+    pub fn with_confirm_spacing(mut self, spacing: Duration) -> Self {
+        self.spacing = spacing.max(crate::MIN_POLL_INTERVAL);
+        self
+    }
+
+    /// Like [`ReceiverOptions::with_confirm_spacing`] without the floor: for tests against a
+    /// server that has no poll limit (the stand-in's default).
+    pub fn with_confirm_spacing_for_tests(mut self, spacing: Duration) -> Self {
+        self.spacing = spacing;
+        self
+    }
+
     /// Also hand each confirmed import to `wakeups`, to wake
     /// [`Client::wait_for_import_or_webhook`].
     pub fn with_wakeups(mut self, wakeups: Wakeups) -> Self {
@@ -76,6 +118,16 @@ impl ReceiverOptions {
     /// How many delivered events are remembered.
     pub fn remembered(&self) -> usize {
         self.remembered
+    }
+
+    /// How many confirmations may run at once.
+    pub fn max_confirming(&self) -> usize {
+        self.max_confirming
+    }
+
+    /// The shortest time between two confirmations of one import.
+    pub fn confirm_spacing(&self) -> Duration {
+        self.spacing
     }
 }
 
@@ -101,10 +153,14 @@ pub fn receiver(client: Client, sink: mpsc::Sender<ConfirmedEvent>) -> Router {
 ///
 /// Each webhook is answered at once: 202 when it parsed (whatever its confirmation says, so
 /// that a forger learns nothing), 400 when it is not a Dromo webhook, 413 when the body exceeds
-/// `max_body_bytes`, 415 when it is neither JSON nor a URL-encoded form. Parsed events are
-/// confirmed with [`Client::confirm_webhook`] in the background; only confirmed events reach
-/// `sink`, each (import, event) once. Unknown events and failed confirmations are logged
-/// (`tracing`) and dropped. When `sink` is full, delivery waits for room.
+/// `max_body_bytes`, 415 when it is neither JSON nor a URL-encoded form, 503 with `Retry-After`
+/// when `max_confirming` confirmations are already running. Parsed events are confirmed with
+/// [`Client::confirm_webhook`] in the background; only confirmed events reach `sink`, each
+/// (import, event) once. Replays of delivered events and copies of an event being confirmed are
+/// dropped without asking Dromo, and each import is asked about at most once per
+/// `confirm_spacing` (later confirmations wait their turn), so forged webhooks cannot spend an
+/// import's poll budget nor hide the real event. Unknown events and failed confirmations are logged (`tracing`)
+/// and dropped. When `sink` is full, delivery waits for room.
 pub fn receiver_with(
     client: Client,
     sink: mpsc::Sender<ConfirmedEvent>,
@@ -114,6 +170,9 @@ pub fn receiver_with(
         client,
         sink,
         delivered: Mutex::new(Delivered::new(options.remembered)),
+        confirming: Mutex::new(HashSet::new()),
+        asked: Mutex::new(Asked::new(options.spacing, options.remembered)),
+        slots: Arc::new(Semaphore::new(options.max_confirming)),
         wakeups: options.wakeups,
     });
     Router::new()
@@ -122,19 +181,87 @@ pub fn receiver_with(
         .with_state(shared)
 }
 
+type EventKey = (ImportId, String);
+
 struct Shared {
     client: Client,
     sink: mpsc::Sender<ConfirmedEvent>,
     delivered: Mutex<Delivered>,
+    /// The events being confirmed now.
+    confirming: Mutex<HashSet<EventKey>>,
+    /// When each import was (or will be) last asked about.
+    asked: Mutex<Asked>,
+    /// One permit per confirmation running.
+    slots: Arc<Semaphore>,
     wakeups: Option<Wakeups>,
+}
+
+/// Locks `mutex`, whose data stays consistent even if a holder panicked (each update is one
+/// collection operation).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
     fn delivered(&self) -> std::sync::MutexGuard<'_, Delivered> {
-        self.delivered
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.delivered)
     }
+}
+
+/// When each import was (or is booked to be) asked about last, so that confirmations of one
+/// import are `spacing` apart.
+struct Asked {
+    at: std::collections::HashMap<ImportId, Instant>,
+    spacing: Duration,
+    capacity: usize,
+}
+
+impl Asked {
+    fn new(spacing: Duration, capacity: usize) -> Self {
+        Self {
+            at: std::collections::HashMap::new(),
+            spacing,
+            capacity,
+        }
+    }
+
+    /// Books the next time `import` may be asked about (now, or `spacing` after the last).
+    fn book(&mut self, import: ImportId, now: Instant) -> Instant {
+        let turn = self
+            .at
+            .get(&import)
+            .and_then(|last| last.checked_add(self.spacing))
+            .filter(|turn| *turn > now)
+            .unwrap_or(now);
+        self.at.insert(import, turn);
+        if self.at.len() > self.capacity {
+            // Imports last asked about over `spacing` ago constrain nothing: forget them.
+            let spacing = self.spacing;
+            self.at
+                .retain(|_, last| last.checked_add(spacing).is_some_and(|end| end > now));
+        }
+        turn
+    }
+}
+
+/// Removes its key from the set of events being confirmed when the confirmation ends, however
+/// it ends.
+struct Confirming {
+    shared: Arc<Shared>,
+    key: EventKey,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Drop for Confirming {
+    fn drop(&mut self) {
+        remove(&self.shared.confirming, &self.key);
+    }
+}
+
+fn remove<K: Eq + Hash>(set: &Mutex<HashSet<K>>, key: &K) {
+    lock(set).remove(key);
 }
 
 /// The (import, event) pairs already delivered, the oldest forgotten past `capacity`.
@@ -172,11 +299,16 @@ impl Delivered {
     }
 }
 
-async fn receive(
-    State(shared): State<Arc<Shared>>,
+async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    answer(shared, headers, body).into_response()
+}
+
+fn answer(
+    shared: Arc<Shared>,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, &'static str) {
+) -> (StatusCode, HeaderMap, &'static str) {
+    let accepted = (StatusCode::ACCEPTED, HeaderMap::new(), "accepted\n");
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let event = match WebhookEvent::parse(content_type, &body) {
         Ok(event) => event,
@@ -188,10 +320,15 @@ async fn receive(
                     || media.eq_ignore_ascii_case("application/x-www-form-urlencoded")
             });
             return if media_ok {
-                (StatusCode::BAD_REQUEST, "not a Dromo webhook\n")
+                (
+                    StatusCode::BAD_REQUEST,
+                    HeaderMap::new(),
+                    "not a Dromo webhook\n",
+                )
             } else {
                 (
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    HeaderMap::new(),
                     "expected application/json or application/x-www-form-urlencoded\n",
                 )
             };
@@ -199,18 +336,41 @@ async fn receive(
     };
     let Some(import_id) = event.import_id() else {
         tracing::info!(event = event.name(), "unknown webhook event ignored");
-        return (StatusCode::ACCEPTED, "accepted\n");
+        return accepted;
     };
     let key = (import_id, event.name().to_owned());
     if shared.delivered().contains(&key) {
         tracing::debug!(import = %import_id, event = event.name(), "webhook replay dropped");
-        return (StatusCode::ACCEPTED, "accepted\n");
+        return accepted;
     }
-    tokio::spawn(confirm_and_deliver(shared, event, key));
-    (StatusCode::ACCEPTED, "accepted\n")
+    let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
+        tracing::warn!(import = %import_id, event = event.name(), "every confirmation slot taken: webhook answered 503");
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, BUSY_RETRY_AFTER_SECS.into());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            headers,
+            "busy confirming other webhooks; retry later\n",
+        );
+    };
+    if !lock(&shared.confirming).insert(key.clone()) {
+        tracing::debug!(import = %import_id, event = event.name(), "webhook already being confirmed, copy dropped");
+        return accepted;
+    }
+    let confirming = Confirming {
+        shared,
+        key,
+        _slot: slot,
+    };
+    tokio::spawn(confirm_and_deliver(confirming, event));
+    accepted
 }
 
-async fn confirm_and_deliver(shared: Arc<Shared>, event: WebhookEvent, key: (ImportId, String)) {
+async fn confirm_and_deliver(confirming: Confirming, event: WebhookEvent) {
+    let shared = Arc::clone(&confirming.shared);
+    let key = confirming.key.clone();
+    let turn = lock(&shared.asked).book(key.0, Instant::now());
+    tokio::time::sleep_until(turn).await;
     let confirmed = match shared.client.confirm_webhook(&event).await {
         Ok(confirmed) => confirmed,
         Err(error) => {
@@ -219,7 +379,11 @@ async fn confirm_and_deliver(shared: Arc<Shared>, event: WebhookEvent, key: (Imp
         }
     };
     // Checked again: the same event may have been confirmed meanwhile by another request.
-    if !shared.delivered().insert(key) {
+    let first = shared.delivered().insert(key);
+    // Recorded as delivered first, then the slot is freed (before waiting for room in `sink`:
+    // only calls to Dromo are bounded), so no copy arriving in between is confirmed again.
+    drop(confirming);
+    if !first {
         return;
     }
     if let Some(wakeups) = &shared.wakeups {
