@@ -31,7 +31,7 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(5_500);
 ///     .with_max_wait(Duration::from_secs(600))
 ///     .with_min_delay(Duration::from_secs(1)) // raised to 5.5 s: Dromo's limit
 ///     .with_max_delay(Duration::from_secs(60));
-/// assert_eq!(options.min_delay(), Duration::from_secs(5));
+/// assert_eq!(options.min_delay(), Duration::from_millis(5_500));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -263,7 +263,28 @@ impl Client {
         id: impl TryInto<ImportId, Error: Into<Error>>,
         options: &WaitOptions,
     ) -> Result<WaitOutcome, Error> {
-        self.wait(import_id(id)?, options, None).await
+        self.wait(import_id(id)?, options, None, &mut |_| {}).await
+    }
+
+    /// [`Client::wait_for_import`], calling `on_status` with the status each poll saw (before
+    /// the next delay), for a progress display or a log line.
+    ///
+    /// ```no_run
+    /// # async fn run(client: dromo_client::Client, id: String) -> Result<(), dromo_client::Error> {
+    /// let options = dromo_client::WaitOptions::default();
+    /// let outcome = client
+    ///     .wait_for_import_with_status(&id, &options, |status| eprintln!("import is {status}"))
+    ///     .await?;
+    /// # let _ = outcome; Ok(()) }
+    /// ```
+    pub async fn wait_for_import_with_status(
+        &self,
+        id: impl TryInto<ImportId, Error: Into<Error>>,
+        options: &WaitOptions,
+        mut on_status: impl FnMut(&ImportStatus) + Send,
+    ) -> Result<WaitOutcome, Error> {
+        self.wait(import_id(id)?, options, None, &mut on_status)
+            .await
     }
 
     /// [`Client::wait_for_import`], woken by a confirmed webhook: when the webhook receiver
@@ -288,17 +309,19 @@ impl Client {
     ) -> Result<WaitOutcome, Error> {
         let id = import_id(id)?;
         let woken = wakeups.subscribe(id);
-        let outcome = self.wait(id, options, Some(woken)).await;
+        let outcome = self.wait(id, options, Some(woken), &mut |_| {}).await;
         wakeups.forget(&id);
         outcome
     }
 
-    /// The wait itself; `woken` ends it early with a confirmed webhook's import.
+    /// The wait itself; `woken` ends it early with a confirmed webhook's import; `on_status`
+    /// hears each poll's status.
     async fn wait(
         &self,
         id: ImportId,
         options: &WaitOptions,
         mut woken: Option<Woken>,
+        on_status: &mut (dyn FnMut(&ImportStatus) + Send),
     ) -> Result<WaitOutcome, Error> {
         let start = Instant::now();
         // `None`: a maximum wait too long to count, so no deadline.
@@ -352,6 +375,7 @@ impl Client {
                 .clone()
                 .unwrap_or_else(|| ImportStatus::Unknown(String::new()));
             tracing::debug!(import = %id, %status, polls, "polled import");
+            on_status(&status);
             match finished(import) {
                 Ok(outcome) => return Ok(outcome),
                 Err(import) => last = Some(import),

@@ -570,3 +570,42 @@ fn on_a_terminal_the_progress_bar_draws_and_finishes() {
         SAMPLE_ROWS
     );
 }
+
+/// On a terminal, `dromo wait` shows the status each poll saw (the stand-in moves one step per
+/// poll: PENDING, RUNNING, then SUCCESSFUL, 5.5 s apart as against Dromo).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_wait_spinner_shows_each_status() {
+    let server = StandIn::builder().polls_per_step(1).start().await.unwrap();
+    let client = server.client().unwrap();
+    let request = dromo_client::ImportRequest::new(
+        dromo_client::Schema::inline([dromo_client::Field::new(
+            "email",
+            "Email",
+            dromo_client::FieldType::Email,
+        )]),
+        dromo_client::Source::rows([["ada@example.com"]]).unwrap(),
+    );
+    let id = client.create_import(request).await.unwrap().id;
+    let command = format!("{} wait {id}", env!("CARGO_BIN_EXE_dromo"));
+    let (url, key) = (server.base_url(), server.api_key().to_owned());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env("DROMO_BASE_URL", url)
+            .env("DROMO_API_KEY", key)
+            .output()
+            .expect("util-linux `script` runs the pseudo-terminal")
+    })
+    .await
+    .unwrap();
+    let screen = text(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    let pending = screen
+        .find(&format!("import {id} is PENDING"))
+        .expect("the spinner showed PENDING");
+    let running = screen
+        .find(&format!("import {id} is RUNNING"))
+        .expect("the spinner showed RUNNING");
+    assert!(pending < running, "{screen:?}");
+}

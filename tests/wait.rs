@@ -110,6 +110,32 @@ fn assert_polite(gaps: &[Duration]) {
 }
 
 #[tokio::test(start_paused = true)]
+async fn each_polls_status_is_reported_as_it_comes() {
+    let server = scripted(vec![
+        status("PENDING"),
+        status("RUNNING"),
+        status("NEEDS_REVIEW"),
+    ])
+    .await;
+    let mut seen = Vec::new();
+    let outcome = client(&server.base_url)
+        .wait_for_import_with_status(ID, &WaitOptions::default(), |status| {
+            seen.push(status.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome.status(), ImportStatus::NeedsReview);
+    assert_eq!(
+        seen,
+        [
+            ImportStatus::Pending,
+            ImportStatus::Running,
+            ImportStatus::NeedsReview
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn pending_and_running_lead_to_success() {
     let server = scripted(vec![
         status("PENDING"),

@@ -162,7 +162,7 @@ pub async fn import(
     Ok(report(ctx, &id, &outcome, Some((rows, summary_to_stdout))))
 }
 
-/// Polls with a spinner showing the import's id.
+/// Polls with a spinner showing the import's id and the status each poll saw.
 async fn wait_with_spinner(
     client: &Client,
     ctx: &Context,
@@ -171,7 +171,11 @@ async fn wait_with_spinner(
 ) -> Result<WaitOutcome, Failure> {
     let spinner = ctx.progress.spinner(&format!("waiting for import {id}"));
     ctx.progress.note(&format!("waiting for import {id}"));
-    let outcome = client.wait_for_import(id, &flags.options()).await;
+    let outcome = client
+        .wait_for_import_with_status(id, &flags.options(), |status| {
+            spinner.set_message(format!("import {id} is {status}"));
+        })
+        .await;
     spinner.finish_and_clear();
     let outcome = outcome?;
     ctx.progress
