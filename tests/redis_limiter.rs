@@ -421,6 +421,9 @@ fn two_processes_share_one_budget() {
     );
     // Never more than `count` in any window of `period`, across both processes.
     assert!(busiest <= count as usize, "{busiest} in one window");
+    // Atomic across processes: no slot went to both (that would be a gap near 0).
+    let smallest = all.windows(2).map(|w| w[1] - w[0]).min().unwrap();
+    assert!(smallest >= pace / 5, "gap {smallest:?} (pace {pace:?})");
     // Near the limit: the pace is 1/1.1 of it; a busy machine loses a little more.
     assert!(rate <= limit, "{rate}/s over the limit");
     assert!(rate >= 0.75 * limit, "{rate}/s, far below {limit}/s");
