@@ -43,10 +43,11 @@ impl Drop for RedisServer {
     }
 }
 
-/// `DROMO_REDIS_SERVER`, or `redis-server` on the PATH (or where distributions put it).
+/// `DROMO_REDIS_SERVER` (when it names a file), or `redis-server` on the PATH (or where
+/// distributions put it).
 fn redis_server_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("DROMO_REDIS_SERVER") {
-        return Some(path.into());
+        return Some(PathBuf::from(path)).filter(|path| path.is_file());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -89,7 +90,7 @@ fn start_redis(extra: &[&str]) -> Option<RedisServer> {
             return None;
         }
         panic!(
-            "redis-server not found on the PATH: install it (`apt-get install -y redis-server`, \
+            "redis-server not found (on the PATH, or at DROMO_REDIS_SERVER): install it (`apt-get install -y redis-server`, \
              or `brew install redis`; `bash .ci/run` installs it), point DROMO_REDIS_SERVER at \
              it, or set DROMO_SKIP_REDIS=1 to skip the Redis tests"
         );
