@@ -200,8 +200,9 @@ impl RedisRateLimiter {
     }
 
     /// How long one ask of Redis (connecting included) may take before
-    /// [`acquire`](RateLimiter::acquire) fails (default 2 s). The wait for the budget itself is
-    /// not limited.
+    /// [`acquire`](RateLimiter::acquire) fails (default 2 s; a connection that was open is
+    /// replaced once first, so a failure may take up to about three times this). The wait for
+    /// the budget itself is not limited.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
