@@ -2,7 +2,7 @@
 //! creates paced by a [`RateLimiter`] shared by every task that uses it, and one outcome per
 //! file (one file's failure stops nothing else).
 
-use crate::error::Error;
+use crate::error::{Error, Step};
 use crate::request::{ImportRequest, Schema, Source};
 use crate::workflow::{ImportOptions, ImportOutcome};
 use crate::Client;
@@ -19,11 +19,26 @@ pub const DROMO_CREATES_PER_MINUTE: u32 = 20;
 
 /// Paces an action (creating an import) across every task that shares it.
 ///
-/// [`LocalRateLimiter`] is the in-process one; implement this trait to share a budget between
-/// processes (e.g. in Redis).
+/// [`LocalRateLimiter`] is the in-process one; `RedisRateLimiter` (feature `redis`) shares one
+/// budget between processes and machines. Implement this trait for any other store.
+///
+/// A limiter whose store can fail (a network, a database) answers `Err` when it cannot say
+/// whether one more action is allowed: the caller then does not act, so a shared budget is never
+/// exceeded blindly. Build that error with [`Error::rate_limiter_failed`].
+///
+/// ```
+/// use dromo_client::bulk::{LocalRateLimiter, RateLimiter};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), dromo_client::Error> {
+/// let limiter = LocalRateLimiter::dromo_creates();
+/// limiter.acquire().await?; // the first create goes at once
+/// # Ok(()) }
+/// ```
 pub trait RateLimiter: Send + Sync + fmt::Debug {
-    /// Resolves when one more action is allowed (and counts it).
-    fn acquire(&self) -> BoxFuture<'_, ()>;
+    /// Resolves `Ok` when one more action is allowed (and counts it), or `Err`
+    /// ([`Error::RateLimiterFailed`]) when the limiter cannot tell: then nothing may be sent.
+    fn acquire(&self) -> BoxFuture<'_, Result<(), Error>>;
 }
 
 /// An in-process [`RateLimiter`] (the `governor` crate's GCRA), spacing actions evenly: `count`
@@ -87,8 +102,12 @@ impl LocalRateLimiter {
 }
 
 impl RateLimiter for LocalRateLimiter {
-    fn acquire(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.limiter.until_ready())
+    /// Never fails: the budget lives in this process.
+    fn acquire(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async {
+            self.limiter.until_ready().await;
+            Ok(())
+        })
     }
 }
 
@@ -199,7 +218,9 @@ impl Client {
     /// Imports many files with `schema`, `options.concurrency()` at a time, each create waiting
     /// for `options`' [`RateLimiter`] (Dromo allows 20 creates a minute; polls stay within 12 a
     /// minute per import, as in [`Client::wait_for_import`]). One file's failure stops nothing
-    /// else; each result goes to `on_file` as soon as it is known.
+    /// else; each result goes to `on_file` as soon as it is known. When the limiter fails (e.g.
+    /// Redis is down), that file is not created and its outcome is the limiter's error, wrapped
+    /// in [`Error::Step`] (create step); the other files go on.
     ///
     /// ```no_run
     /// use dromo_client::bulk::BulkOptions;
@@ -230,8 +251,14 @@ impl Client {
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_else(|| path.display().to_string());
                         let request = ImportRequest::new(schema, Source::file(name));
-                        options.limiter.acquire().await;
-                        let outcome = self.import_file_with(&path, request, &options.import).await;
+                        let outcome = match options.limiter.acquire().await {
+                            Ok(()) => self.import_file_with(&path, request, &options.import).await,
+                            Err(limiter) => Err(Error::Step {
+                                step: Step::Create,
+                                import_id: None,
+                                source: Box::new(limiter),
+                            }),
+                        };
                         let result = FileResult { path, outcome };
                         if let Some(on_file) = &options.on_file {
                             on_file(&result);
@@ -256,3 +283,7 @@ impl Client {
         summary
     }
 }
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis_limiter::RedisRateLimiter;

@@ -314,6 +314,26 @@ pub enum Error {
         /// The import's status as Dromo answered it.
         actual: String,
     },
+
+    /// The rate limiter (e.g. [`bulk::RedisRateLimiter`](crate::bulk)) could not say whether one
+    /// more create is allowed, so nothing was sent: a budget shared with other workers is never
+    /// exceeded blindly. `limiter` names it without credentials (a Redis URL's password never
+    /// appears); the underlying error is the `source()`.
+    #[non_exhaustive]
+    #[error("rate limiter {limiter} failed, so nothing was sent: {reason}")]
+    RateLimiterFailed {
+        /// Which limiter, e.g. `Redis 10.0.0.5:6379/0, key dromo:creates:acme`.
+        limiter: String,
+        /// What went wrong and what to do, e.g. `connection refused: check that Redis is up
+        /// and the URL's host and port`.
+        reason: String,
+        /// Whether asking again later may succeed (an outage, a timeout), or the set-up must be
+        /// fixed first (a wrong password, a key holding something else).
+        retryable: bool,
+        /// The limiter's error.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 /// `Display` of [`Error::Step`]: its own sentence only (the cause is its `source()`).
@@ -682,7 +702,9 @@ impl Error {
                         | ConnectionFailure::Refused
                 )
             }
-            Self::Upload { retryable, .. } | Self::Download { retryable, .. } => *retryable,
+            Self::Upload { retryable, .. }
+            | Self::Download { retryable, .. }
+            | Self::RateLimiterFailed { retryable, .. } => *retryable,
             Self::Step { source, .. } => source.is_retryable(),
             _ => false,
         }
@@ -711,6 +733,34 @@ impl Error {
     /// How long the server asked to wait before retrying, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         self.response().and_then(|r| r.retry_after)
+    }
+
+    /// The error of a [`RateLimiter`](crate::bulk::RateLimiter) that cannot answer (its store
+    /// is down, refuses, times out): for your own implementations of the trait, since the
+    /// variants cannot be built outside this crate. `limiter` names it (never with a
+    /// password); `reason` says what went wrong and what to do.
+    ///
+    /// ```
+    /// use dromo_client::Error;
+    ///
+    /// let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    /// let err = Error::rate_limiter_failed("etcd 10.0.0.7:2379", "connection refused: check that etcd is up", true, Some(io.into()));
+    /// assert!(err.is_retryable());
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// assert_eq!(err.to_string(), "rate limiter etcd 10.0.0.7:2379 failed, so nothing was sent: connection refused: check that etcd is up");
+    /// ```
+    pub fn rate_limiter_failed(
+        limiter: impl Into<String>,
+        reason: impl Into<String>,
+        retryable: bool,
+        source: Option<BoxError>,
+    ) -> Self {
+        Self::RateLimiterFailed {
+            limiter: limiter.into(),
+            reason: reason.into(),
+            retryable,
+            source,
+        }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {

@@ -108,6 +108,8 @@ mod error;
 mod ids;
 mod pages;
 mod presigned;
+#[cfg(feature = "redis")]
+mod redis_limiter;
 mod request;
 mod results;
 mod retry;

@@ -113,3 +113,55 @@ async fn two_tasks_sharing_a_limiter_share_the_budget() {
     assert_eq!(a.imported + b.imported, 30);
     assert_eq!(server.rate_limited(), 0, "the stand-in answered 429");
 }
+
+/// A limiter whose store fails at its second ask, as a shared one does when its store goes down.
+#[derive(Debug, Default)]
+struct FailsSecondAsk {
+    asks: AtomicUsize,
+}
+
+impl RateLimiter for FailsSecondAsk {
+    fn acquire(&self) -> futures_util::future::BoxFuture<'_, Result<(), dromo_client::Error>> {
+        let ask = self.asks.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            if ask == 1 {
+                Err(dromo_client::Error::rate_limiter_failed(
+                    "test store",
+                    "connection refused: check that the store is up",
+                    true,
+                    Some(std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into()),
+                ))
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_limiter_failure_is_that_files_error_and_nothing_is_created_for_it() {
+    let server = StandIn::start().await.unwrap();
+    let client = server.client().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = files(&dir, 4);
+    // One file at a time, so the second ask is the second file's.
+    let options = BulkOptions::default()
+        .with_concurrency(1)
+        .with_limiter(Arc::new(FailsSecondAsk::default()));
+    let summary = client.import_many(&paths, schema(), &options).await;
+    assert_eq!((summary.imported, summary.errors), (3, 1), "{summary:?}");
+    let err = summary.files[1].outcome.as_ref().unwrap_err();
+    assert_eq!(err.step(), Some(dromo_client::Step::Create));
+    assert!(
+        matches!(err.kind(), dromo_client::Error::RateLimiterFailed { .. }),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    // Only the three allowed files were created: the limiter's failure sent nothing.
+    let creates = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.status == 201)
+        .count();
+    assert_eq!(creates, 3);
+}

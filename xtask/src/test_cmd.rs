@@ -92,7 +92,7 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
                 "-p",
                 "dromo-client",
                 "--features",
-                "stand-in,webhooks",
+                "stand-in,webhooks,redis",
             ])
             .env("RUSTDOCFLAGS", "-D warnings")
             .current_dir(repo),
