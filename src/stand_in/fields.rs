@@ -2,7 +2,7 @@
 //! every form the docs present as valid is accepted, unknown keys are tolerated, and only what
 //! cannot be a field definition is refused.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::http::python_type;
 
@@ -34,6 +34,9 @@ pub(crate) struct Field {
     /// Lowercased key, label and `alternateMatches`: a header equal to one of them (trimmed and
     /// lowercased) maps to this field.
     pub(crate) names: Vec<String>,
+    /// The field's definition as given: its type, options and validators decide how its cells
+    /// are typed and checked (`values.rs`, `validate.rs`).
+    pub(crate) definition: Map<String, Value>,
 }
 
 /// What is wrong with a field's `type`, if anything. No `type` is a `string` field; a type is a
@@ -139,7 +142,11 @@ pub(crate) fn parse_fields(fields: &Value) -> Result<Vec<Field>, Vec<String>> {
                     .map(|a| a.trim().to_lowercase()),
             );
         }
-        out.push(Field { key, names });
+        out.push(Field {
+            key,
+            names,
+            definition: obj.clone(),
+        });
     }
     if errors.is_empty() {
         Ok(out)
