@@ -7,9 +7,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use dromo_client::stand_in::StandIn;
-use dromo_client::{
-    Client, Error, Field, FieldType, ImportOutcome, ImportStatus, RowSchema, Step,
-};
+use dromo_client::{Client, Error, Field, FieldType, ImportOutcome, ImportStatus, RowSchema, Step};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
@@ -124,7 +122,12 @@ async fn values_come_back_typed_as_dromo_documents_them() {
     let server = StandIn::start().await.unwrap();
     let client = server.client().unwrap();
     let (status, id, rows) = stand_in_verdict(&client, &[ada(), grace()]).await;
-    assert_eq!(status, ImportStatus::Successful, "{:?}", server.review_problems(&id));
+    assert_eq!(
+        status,
+        ImportStatus::Successful,
+        "{:?}",
+        server.review_problems(&id)
+    );
     let rows = rows.unwrap();
     assert_eq!(
         rows[0],
@@ -224,7 +227,10 @@ async fn an_untypeable_cell_or_a_failed_validator_needs_review() {
     assert_eq!(problems.len(), 5, "{problems:#?}");
     // A person fixes the data; the rows are then there (untyped cells as entered).
     assert!(server.complete_review(&import_id.to_string()));
-    let rows: Vec<Value> = client.fetch_results(import_id.to_string().as_str()).await.unwrap();
+    let rows: Vec<Value> = client
+        .fetch_results(import_id.to_string().as_str())
+        .await
+        .unwrap();
     assert_eq!(rows[0]["age"], "old");
     assert_eq!(rows[1]["age"], 1);
 }
@@ -255,7 +261,11 @@ struct Case {
     refused: Option<&'static str>,
 }
 
-fn case(name: &'static str, change: impl FnOnce(&mut Person, &mut Person), refused: Option<&'static str>) -> Case {
+fn case(
+    name: &'static str,
+    change: impl FnOnce(&mut Person, &mut Person),
+    refused: Option<&'static str>,
+) -> Case {
     let (mut a, mut g) = (ada(), grace());
     change(&mut a, &mut g);
     Case {
@@ -268,36 +278,96 @@ fn case(name: &'static str, change: impl FnOnce(&mut Person, &mut Person), refus
 fn table() -> Vec<Case> {
     vec![
         case("valid", |_, _| {}, None),
-        case("valid: length counts UTF-16 units (5 emoji = 10)", |a, _| a.name = "😀😀😀😀😀".into(), None),
-        case("valid: max length, boundaries", |a, g| {
-            a.name = "Bartholome".into();
-            a.age = Some(150);
-            g.age = Some(0);
-        }, None),
-        case("valid: unique ignores empty notes; case differs in code", |a, g| {
-            a.note = None;
-            g.note = None;
-        }, None),
-        case("required: empty name", |a, _| a.name = String::new(), Some("name")),
-        case("required: blank name", |a, _| a.name = "  ".into(), Some("name")),
-        case("length: too short", |a, _| a.name = "A".into(), Some("name")),
-        case("length: too long", |a, _| a.name = "Bartholomew".into(), Some("name")),
-        case("length: 6 emoji are 12 UTF-16 units", |a, _| a.name = "😀😀😀😀😀😀".into(), Some("name")),
-        case("regex_match: lowercase", |a, _| a.code = "ab-1".into(), Some("code")),
-        case("regex_match: JavaScript's \\d is ASCII only", |a, _| a.code = "AB-١".into(), Some("code")),
-        case("unique", |a, g| {
-            a.code = "EF-3".into();
-            g.code = "EF-3".into();
-        }, Some("code")),
-        case("unique_case_insensitive", |_, g| g.email = "ADA@Example.com".into(), Some("email")),
-        case("regex_exclude with the i flag", |a, _| a.note = Some("a TeSt row".into()), Some("note")),
+        case(
+            "valid: length counts UTF-16 units (5 emoji = 10)",
+            |a, _| a.name = "😀😀😀😀😀".into(),
+            None,
+        ),
+        case(
+            "valid: max length, boundaries",
+            |a, g| {
+                a.name = "Bartholome".into();
+                a.age = Some(150);
+                g.age = Some(0);
+            },
+            None,
+        ),
+        case(
+            "valid: unique ignores empty notes; case differs in code",
+            |a, g| {
+                a.note = None;
+                g.note = None;
+            },
+            None,
+        ),
+        case(
+            "required: empty name",
+            |a, _| a.name = String::new(),
+            Some("name"),
+        ),
+        case(
+            "required: blank name",
+            |a, _| a.name = "  ".into(),
+            Some("name"),
+        ),
+        case(
+            "length: too short",
+            |a, _| a.name = "A".into(),
+            Some("name"),
+        ),
+        case(
+            "length: too long",
+            |a, _| a.name = "Bartholomew".into(),
+            Some("name"),
+        ),
+        case(
+            "length: 6 emoji are 12 UTF-16 units",
+            |a, _| a.name = "😀😀😀😀😀😀".into(),
+            Some("name"),
+        ),
+        case(
+            "regex_match: lowercase",
+            |a, _| a.code = "ab-1".into(),
+            Some("code"),
+        ),
+        case(
+            "regex_match: JavaScript's \\d is ASCII only",
+            |a, _| a.code = "AB-١".into(),
+            Some("code"),
+        ),
+        case(
+            "unique",
+            |a, g| {
+                a.code = "EF-3".into();
+                g.code = "EF-3".into();
+            },
+            Some("code"),
+        ),
+        case(
+            "unique_case_insensitive",
+            |_, g| g.email = "ADA@Example.com".into(),
+            Some("email"),
+        ),
+        case(
+            "regex_exclude with the i flag",
+            |a, _| a.note = Some("a TeSt row".into()),
+            Some("note"),
+        ),
         case("number max", |a, _| a.age = Some(151), Some("age")),
         case("number min", |a, _| a.age = Some(-1), Some("age")),
-        case("require_with: a note needs a phone", |a, _| {
-            a.phone = None;
-            a.fax = Some("+1 555 0198".into());
-        }, Some("phone")),
-        case("require_without: no phone needs a fax", |_, g| g.fax = None, Some("fax")),
+        case(
+            "require_with: a note needs a phone",
+            |a, _| {
+                a.phone = None;
+                a.fax = Some("+1 555 0198".into());
+            },
+            Some("phone"),
+        ),
+        case(
+            "require_without: no phone needs a fax",
+            |_, g| g.fax = None,
+            Some("fax"),
+        ),
     ]
 }
 
@@ -322,9 +392,16 @@ async fn local_checks_agree_with_the_stand_in_on_every_validator() {
                     panic!("{}: {local:?}", case.name)
                 };
                 let at = |field: &str| field.ends_with(&format!("].{key}"));
-                assert!(violations.0.iter().all(|v| at(&v.field)), "{}: {violations}", case.name);
                 assert!(
-                    !problems.is_empty() && problems.iter().all(|p| at(p.split(':').next().unwrap_or(""))),
+                    violations.0.iter().all(|v| at(&v.field)),
+                    "{}: {violations}",
+                    case.name
+                );
+                assert!(
+                    !problems.is_empty()
+                        && problems
+                            .iter()
+                            .all(|p| at(p.split(':').next().unwrap_or(""))),
                     "{}: {problems:?}",
                     case.name
                 );
@@ -349,7 +426,12 @@ async fn local_checks_agree_with_the_stand_in_on_every_validator() {
             continue;
         }
         assert_eq!(local.is_ok(), valid, "{value}: {local:?}");
-        assert_eq!(verdict, valid, "{value}: {status} {:?}", server.review_problems(&id));
+        assert_eq!(
+            verdict,
+            valid,
+            "{value}: {status} {:?}",
+            server.review_problems(&id)
+        );
     }
 }
 
@@ -389,7 +471,15 @@ fn person() -> impl Strategy<Value = Person> {
     let when = prop::option::of((0i64..20_000, 0u32..86_400));
     (
         (email, name, code, note, age),
-        (phone, fax, score, skills, when, any::<bool>(), any::<bool>()),
+        (
+            phone,
+            fax,
+            score,
+            skills,
+            when,
+            any::<bool>(),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |((email, name, code, note, age), (phone, fax, score, skills, when, active, pro))| {
@@ -410,7 +500,8 @@ fn person() -> impl Strategy<Value = Person> {
                     active,
                     birthday: day,
                     last_login: day.zip(when).and_then(|(d, (_, secs))| {
-                        NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).map(|t| d.and_time(t))
+                        NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)
+                            .map(|t| d.and_time(t))
                     }),
                     wake_up: time,
                     plan: if pro { Plan::ProMonthly } else { Plan::Free },
@@ -468,9 +559,17 @@ fn generated_row_sets_agree_and_round_trip() {
         })
         .unwrap();
     // The generator must produce both kinds, or the agreement means little.
-    eprintln!("{} valid and {} invalid row sets", valid.get(), invalid.get());
+    eprintln!(
+        "{} valid and {} invalid row sets",
+        valid.get(),
+        invalid.get()
+    );
     assert!(valid.get() >= cases / 8, "{} valid of {cases}", valid.get());
-    assert!(invalid.get() >= cases / 8, "{} invalid of {cases}", invalid.get());
+    assert!(
+        invalid.get() >= cases / 8,
+        "{} invalid of {cases}",
+        invalid.get()
+    );
 }
 
 /// A number field whose `outputFormat` makes it a string in the results.
@@ -549,7 +648,10 @@ async fn a_value_that_cannot_fit_names_the_row_and_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("counts.csv");
     std::fs::write(&path, "count\n7\n\"1,000\"\n").unwrap();
-    let error = client.import_file_typed::<Counted>(&path).await.unwrap_err();
+    let error = client
+        .import_file_typed::<Counted>(&path)
+        .await
+        .unwrap_err();
     let Error::Step { step, source, .. } = error else {
         panic!("{error:?}")
     };
@@ -564,6 +666,9 @@ async fn a_value_that_cannot_fit_names_the_row_and_the_key() {
         panic!("{source:?}")
     };
     assert_eq!((index, path.as_str()), (1, "[1].count"));
-    assert!(message.contains("1000") && message.contains("u8"), "{message}");
+    assert!(
+        message.contains("1000") && message.contains("u8"),
+        "{message}"
+    );
     assert!(message.contains("Dromo `number` field"), "{message}");
 }

@@ -86,7 +86,10 @@ impl NumberFormat {
             None => format!("{magnitude}"),
         };
         if self.trim_mantissa && digits.contains('.') {
-            digits = digits.trim_end_matches('0').trim_end_matches('.').to_owned();
+            digits = digits
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_owned();
         }
         if self.thousands {
             digits = separate_thousands(&digits);
@@ -143,7 +146,9 @@ mod tests {
     use serde_json::json;
 
     fn format(spec: Value, number: f64) -> String {
-        NumberFormat::from_value(&spec).expect("a format").format(number)
+        NumberFormat::from_value(&spec)
+            .expect("a format")
+            .format(number)
     }
 
     #[test]
@@ -154,8 +159,14 @@ mod tests {
         let eur = json!({"output": "currency", "currencySymbol": "€", "currencyPosition": "postfix",
                          "spaceSeparated": true, "mantissa": 2, "negative": "parenthesis"});
         assert_eq!(format(eur, -3456.78), "(3456.78 €)");
-        assert_eq!(format(json!({"output": "percent", "mantissa": 1}), 0.1256), "12.6%");
-        assert_eq!(format(json!({"mantissa": 3, "trimMantissa": true}), 2.5), "2.5");
+        assert_eq!(
+            format(json!({"output": "percent", "mantissa": 1}), 0.1256),
+            "12.6%"
+        );
+        assert_eq!(
+            format(json!({"mantissa": 3, "trimMantissa": true}), 2.5),
+            "2.5"
+        );
         assert_eq!(format(json!({"forceSign": true}), 7.0), "+7");
         assert_eq!(format(json!("0,0.00"), 1234567.891), "1,234,567.89");
         assert_eq!(format(json!("0.0%"), 0.5), "50.0%");
@@ -178,7 +189,10 @@ mod tests {
             for number in [0.0, 1.25, -1234.5, 1_000_000.75] {
                 let text = format(spec.clone(), number);
                 let back = parse_number(&text).expect("reads back");
-                assert!((back - number).abs() < 1e-9, "{spec} {number} → {text} → {back}");
+                assert!(
+                    (back - number).abs() < 1e-9,
+                    "{spec} {number} → {text} → {back}"
+                );
             }
         }
     }

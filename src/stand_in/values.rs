@@ -106,7 +106,9 @@ impl Kind {
     pub(crate) fn of(field: &Map<String, Value>) -> Kind {
         let (name, options) = type_parts(field);
         let option = |key: &str| options.and_then(|o| o.get(key));
-        let seconds = option("withSeconds").and_then(Value::as_bool).unwrap_or(false);
+        let seconds = option("withSeconds")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         match name {
             "number" => Kind::Number {
                 round: option("round")
@@ -167,7 +169,11 @@ impl Kind {
                 parse_date(s).map(|d| d.format("%Y-%m-%d").to_string())
             }),
             Kind::DateTime { seconds } => typed_text(cell, "is not a date and time", |s| {
-                let format = if *seconds { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M" };
+                let format = if *seconds {
+                    "%Y-%m-%dT%H:%M:%S"
+                } else {
+                    "%Y-%m-%dT%H:%M"
+                };
                 parse_datetime(s).map(|d| d.format(format).to_string())
             }),
             Kind::Time { seconds } => typed_text(cell, "is not a time", |s| {
@@ -247,7 +253,10 @@ mod tests {
         assert_eq!(plain.typed(json!(9.5)), Ok(json!(9.5)));
         assert_eq!(plain.typed(json!("")), Ok(Value::Null));
         let (kept, problem) = plain.typed(json!("abc")).unwrap_err();
-        assert_eq!((kept, problem.as_str()), (json!("abc"), "`abc` is not a number"));
+        assert_eq!(
+            (kept, problem.as_str()),
+            (json!("abc"), "`abc` is not a number")
+        );
         let rounded = kind(json!({"key": "n", "type": ["number", {"round": 1}]}));
         assert_eq!(rounded.typed(json!(2.46)), Ok(json!(2.5)));
         let usd = kind(json!({"key": "n", "type": ["number", {"outputFormat": "$0,0.00"}]}));
@@ -266,9 +275,15 @@ mod tests {
         assert_eq!(date.typed(json!("3/27/2022")), Ok(json!("2022-03-27")));
         assert!(date.typed(json!("someday")).is_err());
         let datetime = kind(json!({"key": "d", "type": "datetime"}));
-        assert_eq!(datetime.typed(json!("2022-03-27 15:20:05")), Ok(json!("2022-03-27T15:20")));
+        assert_eq!(
+            datetime.typed(json!("2022-03-27 15:20:05")),
+            Ok(json!("2022-03-27T15:20"))
+        );
         let seconds = kind(json!({"key": "d", "type": ["datetime", {"withSeconds": true}]}));
-        assert_eq!(seconds.typed(json!("2022-03-27T15:20:05")), Ok(json!("2022-03-27T15:20:05")));
+        assert_eq!(
+            seconds.typed(json!("2022-03-27T15:20:05")),
+            Ok(json!("2022-03-27T15:20:05"))
+        );
         let time = kind(json!({"key": "t", "type": "time"}));
         assert_eq!(time.typed(json!("3:20 PM")), Ok(json!("15:20")));
         let options = json!([{"label": "Pro (monthly)", "value": "pro", "alternateMatches": ["professional"]},
@@ -277,9 +292,14 @@ mod tests {
         assert_eq!(select.typed(json!("pro (MONTHLY)")), Ok(json!("pro")));
         assert_eq!(select.typed(json!("Professional")), Ok(json!("pro")));
         assert_eq!(select.typed(json!("gold")), Ok(json!("gold")));
-        let multi = kind(json!({"key": "m", "type": ["multi-select", {"delimiter": ";"}],
-                                "selectOptions": options}));
-        assert_eq!(multi.typed(json!("Free; professional")), Ok(json!(["free", "pro"])));
+        let multi = kind(
+            json!({"key": "m", "type": ["multi-select", {"delimiter": ";"}],
+                                "selectOptions": options}),
+        );
+        assert_eq!(
+            multi.typed(json!("Free; professional")),
+            Ok(json!(["free", "pro"]))
+        );
         assert_eq!(multi.typed(json!(["free"])), Ok(json!(["free"])));
         assert_eq!(multi.typed(json!("")), Ok(Value::Null));
     }

@@ -285,7 +285,12 @@ impl RowChecker {
 
     /// Checks row `r` (rows must come in order, for `unique`), adding its violations to `out`
     /// at `rows[<r>].<key>`.
-    pub(crate) fn check_row(&mut self, r: usize, row: &Map<String, Value>, out: &mut Vec<Violation>) {
+    pub(crate) fn check_row(
+        &mut self,
+        r: usize,
+        row: &Map<String, Value>,
+        out: &mut Vec<Violation>,
+    ) {
         for (f, field) in self.fields.iter().enumerate() {
             let value = row.get(&field.key).unwrap_or(&Value::Null);
             let at = || format!("rows[{r}].{}", field.key);

@@ -7,7 +7,9 @@
 //! what serde expected and the field's Dromo type.
 
 use super::checks::{definitions, type_parts};
-use super::spellings::{checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time};
+use super::spellings::{
+    checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time,
+};
 use crate::error::{Error, ServerText};
 use crate::request::Field;
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
@@ -25,7 +27,9 @@ enum Shape {
     DateTime,
     Time,
     /// Label or alternate match → option value.
-    Select { values: HashMap<String, String> },
+    Select {
+        values: HashMap<String, String>,
+    },
     MultiSelect {
         values: HashMap<String, String>,
         delimiter: String,
@@ -210,7 +214,10 @@ impl RowDecoder {
     }
 
     /// Every row, decoded into `T`; the first that does not fit is the error.
-    pub(crate) fn decode_all<T: DeserializeOwned>(&self, rows: Vec<Value>) -> Result<Vec<T>, Error> {
+    pub(crate) fn decode_all<T: DeserializeOwned>(
+        &self,
+        rows: Vec<Value>,
+    ) -> Result<Vec<T>, Error> {
         rows.into_iter()
             .enumerate()
             .map(|(index, row)| self.decode(index, row))
@@ -258,7 +265,10 @@ mod tests {
         assert_eq!(row.t.to_string(), "15:20:00");
         assert_eq!(row.s, "7");
         let row: Row = decoder()
-            .decode(0, json!({"n": "", "c": true, "dt": "2022-03-27T15:20:00", "t": "15:20", "s": ""}))
+            .decode(
+                0,
+                json!({"n": "", "c": true, "dt": "2022-03-27T15:20:00", "t": "15:20", "s": ""}),
+            )
             .unwrap();
         assert_eq!(row.n, None);
     }

@@ -163,7 +163,12 @@ mod tests {
     #[test]
     fn dates_and_times() {
         let date = NaiveDate::from_ymd_opt(2022, 3, 27);
-        for text in ["2022-03-27", "3/27/2022", "2022-03-27T15:20", "Sun, 27 Mar 2022 15:20:00 +0000"] {
+        for text in [
+            "2022-03-27",
+            "3/27/2022",
+            "2022-03-27T15:20",
+            "Sun, 27 Mar 2022 15:20:00 +0000",
+        ] {
             assert_eq!(parse_date(text), date, "{text}");
         }
         let at = |h, m, s| date.and_then(|d| d.and_hms_opt(h, m, s));
