@@ -27,7 +27,8 @@ pub(crate) const FIELD_TYPES: &[&str] = &[
     "uuid",
 ];
 
-/// One field of a schema, as far as the stand-in uses it: for matching headers and keying rows.
+/// One field of a schema, as far as the stand-in uses it: for matching headers, keying rows, and
+/// typing and checking their cells.
 #[derive(Debug, Clone)]
 pub(crate) struct Field {
     pub(crate) key: String,

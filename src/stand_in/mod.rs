@@ -77,7 +77,8 @@
 //! Uploads stream to a temporary file and results stream from one, so memory stays flat whatever
 //! the size of the file. The stand-in parses CSV and TSV files: each header is matched to a field
 //! key, label or `alternateMatches` entry (case-insensitively), and every row becomes an object
-//! with every field key (empty string where the file had no column for it). XLS/XLSX files make
+//! with every field key (an empty cell where the file had no column for it: `""` for a string-like
+//! field, `null` for a typed one, `false` for a checkbox; see below). XLS/XLSX files make
 //! the import `FAILED`, as the stand-in cannot read them.
 //!
 //! # It follows the schema

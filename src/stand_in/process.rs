@@ -296,6 +296,30 @@ mod tests {
     }
 
     #[test]
+    fn cells_are_typed_and_problems_counted() {
+        let job = Job {
+            input: Input::File {
+                path: upload(b"n,c\n\"1,234.5\",yes\nabc,\n"),
+                filename: "typed.csv".into(),
+            },
+            fields: Arc::new(
+                parse_fields(&json!([
+                    {"key": "n", "label": "N", "type": "number"},
+                    {"key": "c", "label": "C", "type": "checkbox"},
+                ]))
+                .unwrap_or_default(),
+            ),
+        };
+        let done = run(job).expect("processed");
+        assert_eq!(
+            results(&done),
+            json!([{"n": 1234.5, "c": true}, {"n": "abc", "c": false}])
+        );
+        assert_eq!(done.verdict.problem_count, 1);
+        assert_eq!(done.verdict.problems, ["rows[1].n: `abc` is not a number"]);
+    }
+
+    #[test]
     fn initial_data_objects_and_arrays() {
         let job = Job {
             input: Input::Rows(Arc::new(vec![
