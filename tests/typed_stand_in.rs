@@ -672,3 +672,61 @@ async fn a_value_that_cannot_fit_names_the_row_and_the_key() {
     );
     assert!(message.contains("Dromo `number` field"), "{message}");
 }
+
+/// How fast the stand-in types, checks and the typed flow decodes a file of `Person` rows:
+/// `DROMO_TYPED_ROWS` rows (default 20 000), printed as rows per second. Ignored by default (a
+/// measurement, not a check): `cargo test --test typed_stand_in -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn typed_file_import_throughput() {
+    let rows: usize = std::env::var("DROMO_TYPED_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.csv");
+    let mut csv = String::from(
+        "email,name,code,note,age,score,active,birthday,last_login,wake_up,plan,skills,phone,fax\n",
+    );
+    for n in 0..rows {
+        csv.push_str(&format!(
+            "user{n}@example.com,Grace,AB-{n},,{},\"1,{:03}.5\",yes,3/27/2022,2022-03-27T15:20:05,3:20 PM,Pro (monthly),\"Rust,Go\",+1 555 0100,\n",
+            n % 150,
+            n % 1000
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let server = StandIn::start().await.unwrap();
+    let client = server.client().unwrap();
+    let started = std::time::Instant::now();
+    let outcome = client.import_file_typed::<Person>(&path).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(outcome.rows().map(<[Person]>::len), Some(rows));
+    eprintln!(
+        "typed: {rows} rows in {:.2} s: {:.0} rows/s (create, upload, type and check, download, decode)",
+        elapsed.as_secs_f64(),
+        rows as f64 / elapsed.as_secs_f64()
+    );
+    // The same file with every field a plain string and no validators, read as JSON: the
+    // baseline the typing, checks and typed decoding add to.
+    let keys = Person::fields()
+        .into_iter()
+        .map(|field| serde_json::to_value(dromo_client::types::SchemaFieldsItem::from(field)))
+        .map(|json| json.unwrap()["key"].as_str().unwrap().to_owned());
+    let plain = dromo_client::Schema::inline(
+        keys.map(|key| Field::new(key.clone(), key, FieldType::String))
+            .collect::<Vec<_>>(),
+    );
+    let started = std::time::Instant::now();
+    let outcome = client
+        .import_file::<Map<String, Value>>(&path, plain)
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(outcome.rows().map(<[_]>::len), Some(rows));
+    eprintln!(
+        "untyped: {rows} rows in {:.2} s: {:.0} rows/s",
+        elapsed.as_secs_f64(),
+        rows as f64 / elapsed.as_secs_f64()
+    );
+}
