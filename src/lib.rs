@@ -98,6 +98,13 @@
 //! shape of `multi-select` values; read them as `serde_json::Value`. A row type that does not match
 //! (e.g. `u32` for a number field with an `outputFormat`) fails with the row and the path of the
 //! value.
+//!
+//! The typed imports ([`Client::import_file_typed`], [`Client::import_rows_typed`]) read these
+//! alternatives for you, by each field's type in the row type's schema: a number formatted by an
+//! `outputFormat` (`"$1,234.50"`, `"12.5%"`), a checkbox spelled as text (`"no"`, `"true"`), a
+//! datetime without seconds, a select's label, a multi-select as delimited text, an empty cell of
+//! a typed field. Only a value that still does not fit the Rust type is a
+//! [`Error::RowMismatch`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 

@@ -2,7 +2,7 @@
 //! every form the docs present as valid is accepted, unknown keys are tolerated, and only what
 //! cannot be a field definition is refused.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::http::python_type;
 
@@ -27,13 +27,17 @@ pub(crate) const FIELD_TYPES: &[&str] = &[
     "uuid",
 ];
 
-/// One field of a schema, as far as the stand-in uses it: for matching headers and keying rows.
+/// One field of a schema, as far as the stand-in uses it: for matching headers, keying rows, and
+/// typing and checking their cells.
 #[derive(Debug, Clone)]
 pub(crate) struct Field {
     pub(crate) key: String,
     /// Lowercased key, label and `alternateMatches`: a header equal to one of them (trimmed and
     /// lowercased) maps to this field.
     pub(crate) names: Vec<String>,
+    /// The field's definition as given: its type, options and validators decide how its cells
+    /// are typed and checked (`values.rs`, `validate.rs`).
+    pub(crate) definition: Map<String, Value>,
 }
 
 /// What is wrong with a field's `type`, if anything. No `type` is a `string` field; a type is a
@@ -139,7 +143,11 @@ pub(crate) fn parse_fields(fields: &Value) -> Result<Vec<Field>, Vec<String>> {
                     .map(|a| a.trim().to_lowercase()),
             );
         }
-        out.push(Field { key, names });
+        out.push(Field {
+            key,
+            names,
+            definition: obj.clone(),
+        });
     }
     if errors.is_empty() {
         Ok(out)

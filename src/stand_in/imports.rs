@@ -418,9 +418,12 @@ pub(crate) async fn advance(inner: &Arc<Inner>, id: &str, force: bool) -> Respon
     import.processing = false;
     match processed {
         Ok(results) => {
+            // A cell that cannot be typed or a failed validator needs a person, as at Dromo.
+            let invalid = results.verdict.problem_count > 0;
             import.results = Some(results);
             import.set_status(match outcome {
                 Outcome::NeedsReview => Status::NeedsReview,
+                _ if invalid => Status::NeedsReview,
                 _ => Status::Successful,
             });
         }

@@ -77,8 +77,32 @@
 //! Uploads stream to a temporary file and results stream from one, so memory stays flat whatever
 //! the size of the file. The stand-in parses CSV and TSV files: each header is matched to a field
 //! key, label or `alternateMatches` entry (case-insensitively), and every row becomes an object
-//! with every field key (empty string where the file had no column for it). XLS/XLSX files make
+//! with every field key (an empty cell where the file had no column for it: `""` for a string-like
+//! field, `null` for a typed one, `false` for a checkbox; see below). XLS/XLSX files make
 //! the import `FAILED`, as the stand-in cannot read them.
+//!
+//! # It follows the schema
+//!
+//! Each cell (of a file or of `initial_data`) is typed as Dromo documents its result values:
+//!
+//! | Field type | Result value |
+//! | --- | --- |
+//! | `number` | a JSON number (`round` applied); with an `outputFormat`, the formatted string (`"$1,234.50"`) |
+//! | `checkbox` | `true`/`false`; false for `""`, `0`, `off`, `n`, `no`, `false`, `disabled` (any case), true otherwise |
+//! | `date`, `datetime`, `time` | `"2022-03-27"`, `"2022-03-27T15:20"`, `"15:20"` (seconds with `withSeconds`), read from ISO-8601, RFC 2822 or `en-US` short forms (`3/27/2022, 3:20 PM`) |
+//! | `select` | the option's `value`, matched by value, label or `alternateMatches` (trimmed, any case) |
+//! | `multi-select` | an array of option values, from an array or text split at the `delimiter` (default `,`) |
+//! | string and the string-like types | the value as entered |
+//!
+//! An empty cell of a typed field is `null` (a checkbox's `false`). Then the validators run on the
+//! typed rows, with the same code as [`RowSchema::check_rows`](crate::RowSchema::check_rows):
+//! `required`, `unique`, `unique_case_insensitive`, `regex_match`/`regex_exclude` (JavaScript
+//! semantics), `length`, `require_with` and friends, select values (unless `allowCustom`), number
+//! `min`/`max`. A cell that cannot be typed (`"abc"` in a number field) or a failed validator
+//! ends the import in `NEEDS_REVIEW` (with its `review_url`); [`StandIn::review_problems`] says
+//! why. Not imitated: Dromo's checks of the string-like types (email, phone number, URL...) and
+//! their normalisation, a date's `outputFormat`, locales other than `en-US`, the validators
+//! `unique_with`, `require_*_values` and `alphabetical`.
 //!
 //! ```
 //! use dromo_client::stand_in::StandIn;
@@ -112,6 +136,7 @@ mod fields;
 mod http;
 mod imports;
 mod limits;
+mod number_format;
 mod process;
 mod s3;
 mod schemas;
@@ -119,6 +144,8 @@ mod sftp;
 mod state;
 mod throttle;
 mod uploads;
+mod validate;
+mod values;
 mod webhooks;
 
 use std::num::NonZeroU64;
@@ -620,6 +647,38 @@ impl StandIn {
             .imports
             .get(&id)
             .map(|import| import.status.as_str().to_owned())
+    }
+
+    /// What typing the cells and running the validators of import `id` found, the reasons it
+    /// ended in `NEEDS_REVIEW` (the first 50, each `rows[<index>].<key>: <what is wrong>`);
+    /// empty for an import that found none, is not processed yet, or is unknown.
+    ///
+    /// ```
+    /// use dromo_client::{stand_in::StandIn, Field, FieldType, ImportOutcome, Schema};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = StandIn::start().await?;
+    /// let schema = Schema::inline([Field::new("age", "Age", FieldType::Number).required()]);
+    /// let outcome = server
+    ///     .client()?
+    ///     .import_rows::<serde_json::Value>([["36"], ["old"]], schema)
+    ///     .await?;
+    /// assert!(matches!(outcome, ImportOutcome::NeedsReview { .. }));
+    /// let problems = server.review_problems(&outcome.import_id().to_string());
+    /// assert_eq!(problems, ["rows[1].age: `old` is not a number"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn review_problems(&self, id: &str) -> Vec<String> {
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return Vec::new();
+        };
+        self.inner
+            .lock()
+            .imports
+            .get(&id)
+            .and_then(|import| import.results.as_ref())
+            .map(|results| results.verdict.problems.clone())
+            .unwrap_or_default()
     }
 
     /// Changes how imports end from now on: imports that have not reached their outcome yet get

@@ -1,5 +1,5 @@
 //! Turning an upload (CSV/TSV) or `initial_data` into the result file: a JSON array of row
-//! objects keyed by field key. Blocking code, run with `spawn_blocking`; it reads and writes one
+//! objects keyed by field key, each cell typed and checked by `validate.rs`. Blocking code, run with `spawn_blocking`; it reads and writes one
 //! row at a time, so memory stays flat whatever the size of the file.
 
 use std::fs::File;
@@ -11,6 +11,7 @@ use tempfile::{NamedTempFile, TempPath};
 
 use super::fields::Field;
 use super::state::Results;
+use super::validate::Validation;
 
 /// What to process.
 pub(crate) enum Input {
@@ -28,13 +29,14 @@ pub(crate) struct Job {
 
 /// Processes `job`; the error is the message for the import's `import_errors`.
 pub(crate) fn run(job: Job) -> Result<Results, String> {
-    let mut out = Output::new().map_err(|e| format!("Could not store the results: {e}"))?;
+    let mut out = Output::new(Validation::new(&job.fields))
+        .map_err(|e| format!("Could not store the results: {e}"))?;
     match &job.input {
         Input::File { path, filename } => read_file(path, filename, &job.fields, &mut out)?,
         Input::Rows(rows) => {
             for row in rows.iter() {
                 let row = data_row(row, &job.fields);
-                out.row(&row)
+                out.row(row)
                     .map_err(|e| format!("Could not store the results: {e}"))?;
             }
         }
@@ -43,15 +45,17 @@ pub(crate) fn run(job: Job) -> Result<Results, String> {
         .map_err(|e| format!("Could not store the results: {e}"))
 }
 
-/// The result file, written incrementally: `[`, rows separated by `,`, `]`.
+/// The result file, written incrementally: `[`, rows separated by `,`, `]`; each row typed and
+/// checked on its way.
 struct Output {
     writer: BufWriter<File>,
     path: TempPath,
     rows: u64,
+    validation: Validation,
 }
 
 impl Output {
-    fn new() -> std::io::Result<Output> {
+    fn new(validation: Validation) -> std::io::Result<Output> {
         let (file, path) = NamedTempFile::new()?.into_parts();
         let mut writer = BufWriter::new(file);
         writer.write_all(b"[")?;
@@ -59,14 +63,16 @@ impl Output {
             writer,
             path,
             rows: 0,
+            validation,
         })
     }
 
-    fn row(&mut self, row: &Map<String, Value>) -> std::io::Result<()> {
+    fn row(&mut self, row: Map<String, Value>) -> std::io::Result<()> {
+        let row = self.validation.row(row);
         if self.rows > 0 {
             self.writer.write_all(b",")?;
         }
-        serde_json::to_writer(&mut self.writer, row)?;
+        serde_json::to_writer(&mut self.writer, &row)?;
         self.rows += 1;
         Ok(())
     }
@@ -78,6 +84,7 @@ impl Output {
         Ok(Results {
             file: Arc::new(self.path),
             num_rows: self.rows,
+            verdict: self.validation.finish(),
         })
     }
 }
@@ -195,7 +202,7 @@ fn read_file(
             .zip(cells)
             .map(|(field, cell)| (field.key.clone(), Value::String(cell.unwrap_or_default())))
             .collect();
-        out.row(&row)
+        out.row(row)
             .map_err(|e| format!("Could not store the results: {e}"))?;
     }
     Ok(())
@@ -286,6 +293,30 @@ mod tests {
             fields: fields(),
         };
         assert!(run(job).is_err());
+    }
+
+    #[test]
+    fn cells_are_typed_and_problems_counted() {
+        let job = Job {
+            input: Input::File {
+                path: upload(b"n,c\n\"1,234.5\",yes\nabc,\n"),
+                filename: "typed.csv".into(),
+            },
+            fields: Arc::new(
+                parse_fields(&json!([
+                    {"key": "n", "label": "N", "type": "number"},
+                    {"key": "c", "label": "C", "type": "checkbox"},
+                ]))
+                .unwrap_or_default(),
+            ),
+        };
+        let done = run(job).expect("processed");
+        assert_eq!(
+            results(&done),
+            json!([{"n": 1234.5, "c": true}, {"n": "abc", "c": false}])
+        );
+        assert_eq!(done.verdict.problem_count, 1);
+        assert_eq!(done.verdict.problems, ["rows[1].n: `abc` is not a number"]);
     }
 
     #[test]

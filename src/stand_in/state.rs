@@ -143,6 +143,9 @@ pub(crate) enum Source {
 pub(crate) struct Results {
     pub(crate) file: Arc<TempPath>,
     pub(crate) num_rows: u64,
+    /// What typing the cells and running the validators found: any problem means
+    /// `NEEDS_REVIEW`.
+    pub(crate) verdict: super::validate::Verdict,
 }
 
 pub(crate) struct Import {

@@ -132,19 +132,39 @@ fn rule(validator: &Map<String, Value>, at: &str) -> Result<Option<Rule>, Violat
     }))
 }
 
-fn field_checks(index: usize, item: &types::SchemaFieldsItem) -> Result<FieldChecks, Violation> {
-    let (type_name, type_options) = match &item.type_ {
-        types::SchemaFieldsItemType::String(name) => (name.as_str(), None),
-        types::SchemaFieldsItemType::Array(parts) => (
+/// A field definition's type name and options: no `type` is a `string` field.
+pub(crate) fn type_parts(field: &Map<String, Value>) -> (&str, Option<&Value>) {
+    match field.get("type") {
+        Some(Value::String(name)) => (name.as_str(), None),
+        Some(Value::Array(parts)) => (
             parts.first().and_then(Value::as_str).unwrap_or(""),
             parts.get(1),
         ),
-    };
-    let options = matches!(type_name, "select" | "multi-select").then(|| {
-        item.select_options
-            .iter()
-            .map(|o| o.value.clone())
-            .collect()
+        _ => ("string", None),
+    }
+}
+
+/// The checks of field `index`, from its definition as JSON (what is sent as one item of
+/// `fields`).
+fn field_checks(index: usize, field: &Map<String, Value>) -> Result<FieldChecks, Violation> {
+    let (type_name, type_options) = type_parts(field);
+    // `allowCustom` makes the options suggestions: any value is valid (Dromo's field types).
+    let allow_custom = type_options
+        .and_then(|o| o.get("allowCustom"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let options = (matches!(type_name, "select" | "multi-select") && !allow_custom).then(|| {
+        field
+            .get("selectOptions")
+            .and_then(Value::as_array)
+            .map(|options| {
+                options
+                    .iter()
+                    .filter_map(|o| o.get("value"))
+                    .map(text)
+                    .collect()
+            })
+            .unwrap_or_default()
     });
     let number_bounds = match type_options {
         Some(Value::Object(o)) if type_name == "number" => (
@@ -154,7 +174,11 @@ fn field_checks(index: usize, item: &types::SchemaFieldsItem) -> Result<FieldChe
         _ => (None, None),
     };
     let mut checks = Vec::new();
-    for (v, validator) in item.validators.iter().enumerate() {
+    let validators = field.get("validators").and_then(Value::as_array);
+    for (v, validator) in validators.into_iter().flatten().enumerate() {
+        let Some(validator) = validator.as_object() else {
+            continue;
+        };
         let at = format!("fields[{index}].validators[{v}]");
         if let Some(rule) = rule(validator, &at)? {
             checks.push(Check {
@@ -167,7 +191,11 @@ fn field_checks(index: usize, item: &types::SchemaFieldsItem) -> Result<FieldChe
         }
     }
     Ok(FieldChecks {
-        key: item.key.clone(),
+        key: field
+            .get("key")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         checks,
         options,
         number_bounds,
@@ -224,19 +252,137 @@ fn broken(check: &Check, value: &Value, row: &Map<String, Value>) -> Option<Stri
     }
 }
 
+/// The local checks of a schema, run row by row: the same code decides
+/// [`RowSchema::check_rows`](super::RowSchema::check_rows) and the stand-in's verdict on an
+/// import, so the two agree.
+pub(crate) struct RowChecker {
+    fields: Vec<FieldChecks>,
+    /// (field index, value) → the first row holding it, for `unique`.
+    seen: HashMap<(usize, String), usize>,
+}
+
+impl RowChecker {
+    /// The checker of `fields` (field definitions as JSON objects), and a violation for each
+    /// validator that cannot run (a regex JavaScript would refuse), at
+    /// `fields[<index>].validators[<index>]`.
+    pub(crate) fn new<'a>(
+        fields: impl IntoIterator<Item = &'a Map<String, Value>>,
+    ) -> (RowChecker, Vec<Violation>) {
+        let mut violations = Vec::new();
+        let mut prepared = Vec::new();
+        for (index, field) in fields.into_iter().enumerate() {
+            match field_checks(index, field) {
+                Ok(checks) => prepared.push(checks),
+                Err(violation) => violations.push(violation),
+            }
+        }
+        let checker = RowChecker {
+            fields: prepared,
+            seen: HashMap::new(),
+        };
+        (checker, violations)
+    }
+
+    /// Checks row `r` (rows must come in order, for `unique`), adding its violations to `out`
+    /// at `rows[<r>].<key>`.
+    pub(crate) fn check_row(
+        &mut self,
+        r: usize,
+        row: &Map<String, Value>,
+        out: &mut Vec<Violation>,
+    ) {
+        for (f, field) in self.fields.iter().enumerate() {
+            let value = row.get(&field.key).unwrap_or(&Value::Null);
+            let at = || format!("rows[{r}].{}", field.key);
+            for check in &field.checks {
+                let problem = match &check.rule {
+                    Rule::Unique { case_insensitive } if !is_empty(value) => {
+                        let mut normalized = text(value);
+                        if *case_insensitive {
+                            normalized = normalized.to_lowercase();
+                        }
+                        match self.seen.get(&(f, normalized.clone())) {
+                            Some(first) => Some(format!(
+                                "`{}` is not unique: row {first} has it too",
+                                text(value)
+                            )),
+                            None => {
+                                self.seen.insert((f, normalized), r);
+                                None
+                            }
+                        }
+                    }
+                    _ => broken(check, value, row),
+                };
+                if let Some(problem) = problem {
+                    let message = match &check.error_message {
+                        Some(own) => format!("{problem} ({own})"),
+                        None => problem,
+                    };
+                    out.push(Violation::new(at(), message));
+                }
+            }
+            if is_empty(value) {
+                continue;
+            }
+            if let Some(options) = &field.options {
+                let values: Vec<&Value> = match value {
+                    Value::Array(items) => items.iter().collect(),
+                    single => vec![single],
+                };
+                for value in values {
+                    let text = text(value);
+                    if !options.contains(&text) {
+                        out.push(Violation::new(
+                            at(),
+                            format!(
+                                "`{text}` is not an option: use one of {}",
+                                options.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            let (min, max) = field.number_bounds;
+            let number = value.as_f64().or_else(|| text(value).trim().parse().ok());
+            if let Some(number) = number {
+                if let Some(min) = min.filter(|min| number < *min) {
+                    out.push(Violation::new(
+                        at(),
+                        format!("{number} is below the minimum {min}"),
+                    ));
+                }
+                if let Some(max) = max.filter(|max| number > *max) {
+                    out.push(Violation::new(
+                        at(),
+                        format!("{number} is above the maximum {max}"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Each field's definition as the JSON object sent in `fields`.
+pub(crate) fn definitions(fields: &[Field]) -> Vec<Map<String, Value>> {
+    fields
+        .iter()
+        .map(
+            |field| match serde_json::to_value(types::SchemaFieldsItem::from(field.clone())) {
+                Ok(Value::Object(definition)) => definition,
+                // A generated struct always serializes to an object.
+                _ => Map::new(),
+            },
+        )
+        .collect()
+}
+
 /// Runs the local checks of `fields` on `rows`; see `RowSchema::check_rows`.
 pub(crate) fn check_rows<T: Serialize>(fields: &[Field], rows: &[T]) -> Result<(), Error> {
     let mut violations = Vec::new();
-    let mut prepared = Vec::new();
-    for (index, field) in fields.iter().enumerate() {
-        let item = types::SchemaFieldsItem::from(field.clone());
-        match field_checks(index, &item) {
-            Ok(checks) => prepared.push(checks),
-            Err(violation) => violations.push(violation),
-        }
-    }
-    // (field index, value) → the first row holding it, for `unique`.
-    let mut seen: HashMap<(usize, String), usize> = HashMap::new();
+    let definitions = definitions(fields);
+    let (mut checker, refused) = RowChecker::new(&definitions);
+    violations.extend(refused);
     for (r, row) in rows.iter().enumerate() {
         let row = match serde_json::to_value(row) {
             Ok(Value::Object(map)) => map,
@@ -255,75 +401,7 @@ pub(crate) fn check_rows<T: Serialize>(fields: &[Field], rows: &[T]) -> Result<(
                 continue;
             }
         };
-        for (f, field) in prepared.iter().enumerate() {
-            let value = row.get(&field.key).unwrap_or(&Value::Null);
-            let at = || format!("rows[{r}].{}", field.key);
-            for check in &field.checks {
-                let problem = match &check.rule {
-                    Rule::Unique { case_insensitive } if !is_empty(value) => {
-                        let mut normalized = text(value);
-                        if *case_insensitive {
-                            normalized = normalized.to_lowercase();
-                        }
-                        match seen.get(&(f, normalized.clone())) {
-                            Some(first) => Some(format!(
-                                "`{}` is not unique: row {first} has it too",
-                                text(value)
-                            )),
-                            None => {
-                                seen.insert((f, normalized), r);
-                                None
-                            }
-                        }
-                    }
-                    _ => broken(check, value, &row),
-                };
-                if let Some(problem) = problem {
-                    let message = match &check.error_message {
-                        Some(own) => format!("{problem} ({own})"),
-                        None => problem,
-                    };
-                    violations.push(Violation::new(at(), message));
-                }
-            }
-            if is_empty(value) {
-                continue;
-            }
-            if let Some(options) = &field.options {
-                let values: Vec<&Value> = match value {
-                    Value::Array(items) => items.iter().collect(),
-                    single => vec![single],
-                };
-                for value in values {
-                    let text = text(value);
-                    if !options.contains(&text) {
-                        violations.push(Violation::new(
-                            at(),
-                            format!(
-                                "`{text}` is not an option: use one of {}",
-                                options.join(", ")
-                            ),
-                        ));
-                    }
-                }
-            }
-            let (min, max) = field.number_bounds;
-            let number = value.as_f64().or_else(|| text(value).trim().parse().ok());
-            if let Some(number) = number {
-                if let Some(min) = min.filter(|min| number < *min) {
-                    violations.push(Violation::new(
-                        at(),
-                        format!("{number} is below the minimum {min}"),
-                    ));
-                }
-                if let Some(max) = max.filter(|max| number > *max) {
-                    violations.push(Violation::new(
-                        at(),
-                        format!("{number} is above the maximum {max}"),
-                    ));
-                }
-            }
-        }
+        checker.check_row(r, &row, &mut violations);
     }
     if violations.is_empty() {
         Ok(())

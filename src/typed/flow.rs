@@ -1,16 +1,63 @@
 //! The typed workflow: the schema comes from the row type, the cleaned rows decode into it.
 
+use super::de::RowDecoder;
 use super::RowSchema;
 use crate::error::{Error, Step};
 use crate::workflow::ImportOutcome;
 use crate::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 use std::path::Path;
+
+/// The rows of `outcome` (fetched as JSON) decoded into `T` by `T`'s schema, tolerating the
+/// documented alternative forms of each field type; a row that does not fit is an error of the
+/// results step.
+fn decode_outcome<T: RowSchema + DeserializeOwned>(
+    outcome: ImportOutcome<Vec<Value>>,
+) -> Result<ImportOutcome<Vec<T>>, Error> {
+    Ok(match outcome {
+        ImportOutcome::Imported { import_id, rows } => {
+            let rows = RowDecoder::new(&T::fields())
+                .decode_all(rows)
+                .map_err(|error| Error::Step {
+                    step: Step::Results,
+                    import_id: Some(import_id.to_string()),
+                    source: Box::new(error),
+                })?;
+            ImportOutcome::Imported { import_id, rows }
+        }
+        ImportOutcome::NeedsReview {
+            import_id,
+            review_url,
+        } => ImportOutcome::NeedsReview {
+            import_id,
+            review_url,
+        },
+        ImportOutcome::Failed {
+            import_id,
+            import_errors,
+        } => ImportOutcome::Failed {
+            import_id,
+            import_errors,
+        },
+        ImportOutcome::StillProcessing {
+            import_id,
+            last_status,
+        } => ImportOutcome::StillProcessing {
+            import_id,
+            last_status,
+        },
+    })
+}
 
 impl Client {
     /// Imports the file at `path` with `T`'s inline schema ([`RowSchema::schema`]) and decodes
-    /// the cleaned rows into `T`: [`Client::import_file`] without writing the schema.
+    /// the cleaned rows into `T`: [`Client::import_file`] without writing the schema. Each value
+    /// is read as its field's Dromo type documents it, alternatives included (a number an
+    /// `outputFormat` made a string, a checkbox spelled `"yes"`, a datetime without seconds, a
+    /// select's label), so `T` needs no serde glue; a value that still does not fit is an
+    /// [`Error::RowMismatch`] (in an [`Error::Step`] at [`Step::Results`]) naming the row and key.
     ///
     /// ```no_run
     /// # #[cfg(feature = "derive")] {
@@ -33,13 +80,14 @@ impl Client {
         &self,
         path: impl AsRef<Path>,
     ) -> Result<ImportOutcome<Vec<T>>, Error> {
-        self.import_file::<T>(path, T::schema()).await
+        decode_outcome(self.import_file::<Value>(path, T::schema()).await?)
     }
 
     /// Checks `rows` ([`RowSchema::check_rows`]: a violation is an [`Error::Step`] at
     /// [`Step::Create`] wrapping [`Error::InvalidRequest`], and nothing is sent), then imports
     /// them with `T`'s inline schema and decodes the cleaned rows into `T`:
-    /// [`Client::import_rows`] without writing the schema.
+    /// [`Client::import_rows`] without writing the schema. The rows are decoded as
+    /// [`Client::import_file_typed`] decodes them.
     ///
     /// ```no_run
     /// # #[cfg(feature = "derive")] {
@@ -65,6 +113,6 @@ impl Client {
             import_id: None,
             source: Box::new(error),
         })?;
-        self.import_rows::<T>(rows, T::schema()).await
+        decode_outcome(self.import_rows::<Value>(rows, T::schema()).await?)
     }
 }

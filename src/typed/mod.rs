@@ -4,8 +4,10 @@
 //! ([`Client::import_file_typed`](crate::Client::import_file_typed),
 //! [`Client::import_rows_typed`](crate::Client::import_rows_typed)).
 
-mod checks;
+pub(crate) mod checks;
+mod de;
 mod flow;
+pub(crate) mod spellings;
 
 use crate::error::Error;
 use crate::request::{Field, Schema, SelectOption};
