@@ -166,7 +166,10 @@ fn cli_methods(file: &mut syn::File) -> Result<Vec<&mut syn::ImplItemFn>, String
         .find_map(|item| match item {
             syn::Item::Impl(imp) if imp.trait_.is_none() => {
                 let self_ty = &imp.self_ty;
-                quote!(#self_ty).to_string().starts_with("Cli <").then_some(imp)
+                quote!(#self_ty)
+                    .to_string()
+                    .starts_with("Cli <")
+                    .then_some(imp)
             }
             _ => None,
         })

@@ -105,9 +105,7 @@ fn settings(json_schema: bool) -> progenitor::GenerationSettings {
 ///
 /// progenitor reports some problems by panicking (see the codegen notes); a panic becomes an
 /// error that names the problem instead of aborting the build with a backtrace.
-fn catch_panics<T>(
-    run: impl FnOnce() -> Result<T, progenitor::Error>,
-) -> Result<T, CodegenError> {
+fn catch_panics<T>(run: impl FnOnce() -> Result<T, progenitor::Error>) -> Result<T, CodegenError> {
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));

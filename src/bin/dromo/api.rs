@@ -6,8 +6,8 @@
 use crate::exit::{self, Failure};
 use dromo_client::Client;
 use std::cell::Cell;
-use std::rc::Rc;
 use std::io::{IsTerminal, Write};
+use std::rc::Rc;
 
 /// progenitor's generated commands (`$OUT_DIR/generated_cli.rs`). Nothing here is written by hand.
 #[allow(clippy::all, clippy::pedantic, missing_docs, unused)]
