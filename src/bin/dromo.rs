@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --features cli --bin dromo -- --help
 //! cargo run --features cli --bin dromo -- --stand-in import people.csv --schema schema.json --out rows.csv
+//! cargo run --features cli --bin dromo -- api --help   # every operation, generated (api.rs)
 //! ```
 
 #[path = "dromo/api.rs"]
