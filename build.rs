@@ -1,4 +1,5 @@
-//! Generates the Dromo client from the vendored `openapi.json` into `$OUT_DIR/generated.rs`.
+//! Generates the Dromo client from the vendored `openapi.json` into `$OUT_DIR/generated.rs`,
+//! and with the `cli` feature the `dromo api` commands into `$OUT_DIR/generated_cli.rs`.
 //!
 //! The pipeline itself (3.1 → 3.0 conversion, our corrections, progenitor, prettyplease) lives
 //! in `src/codegen/`, shared with `cargo xtask` and the codegen tests. This script only reads
@@ -20,7 +21,10 @@ fn main() -> ExitCode {
         Ok(spec) => spec,
         Err(e) => return fail(&format!("cannot read openapi.json: {e}")),
     };
-    let code = match codegen::generate(&spec) {
+    // The `dromo` binary's generated commands need `schemars::JsonSchema` on every type; builds
+    // without the `cli` feature do not pay for it.
+    let cli = std::env::var_os("CARGO_FEATURE_CLI").is_some();
+    let code = match codegen::generate_client(&spec, cli) {
         Ok(code) => code,
         Err(e) => {
             return fail(&format!(
@@ -31,9 +35,24 @@ fn main() -> ExitCode {
     let Some(out_dir) = std::env::var_os("OUT_DIR") else {
         return fail("OUT_DIR is not set: build.rs must run under cargo");
     };
-    let out = PathBuf::from(out_dir).join("generated.rs");
+    let out_dir = PathBuf::from(out_dir);
+    let out = out_dir.join("generated.rs");
     if let Err(e) = std::fs::write(&out, code) {
         return fail(&format!("cannot write {}: {e}", out.display()));
+    }
+    if cli {
+        let code = match codegen::cli::generate_cli(&spec) {
+            Ok(code) => code,
+            Err(e) => {
+                return fail(&format!(
+                    "cannot generate the `dromo api` commands from openapi.json: {e}"
+                ))
+            }
+        };
+        let out = out_dir.join("generated_cli.rs");
+        if let Err(e) = std::fs::write(&out, code) {
+            return fail(&format!("cannot write {}: {e}", out.display()));
+        }
     }
     ExitCode::SUCCESS
 }

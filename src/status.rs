@@ -95,3 +95,20 @@ impl<'de> serde::Deserialize<'de> for ImportStatus {
             .unwrap_or_else(|never: std::convert::Infallible| match never {}))
     }
 }
+
+/// The schema progenitor's generated `dromo api` commands need (feature `cli`): a string, since
+/// the status is open to values Dromo adds later (see [`ImportStatus::Unknown`]).
+#[cfg(feature = "cli")]
+impl schemars::JsonSchema for ImportStatus {
+    fn schema_name() -> String {
+        "ImportStatus".to_owned()
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn json_schema(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        <String as schemars::JsonSchema>::json_schema(generator)
+    }
+}

@@ -96,3 +96,21 @@ impl<'de> serde::Deserialize<'de> for WholeNumber {
         deserializer.deserialize_any(Visitor)
     }
 }
+
+/// The schema progenitor's generated `dromo api` commands need (feature `cli`): an integer, as
+/// the spec documents it (a whole-valued float such as `1000.0` is also read, see
+/// [`WholeNumber`]).
+#[cfg(feature = "cli")]
+impl schemars::JsonSchema for WholeNumber {
+    fn schema_name() -> String {
+        "WholeNumber".to_owned()
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn json_schema(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        <i64 as schemars::JsonSchema>::json_schema(generator)
+    }
+}

@@ -3,8 +3,11 @@
 //! ```text
 //! cargo run --features cli --bin dromo -- --help
 //! cargo run --features cli --bin dromo -- --stand-in import people.csv --schema schema.json --out rows.csv
+//! cargo run --features cli --bin dromo -- api --help   # every operation, generated (api.rs)
 //! ```
 
+#[path = "dromo/api.rs"]
+mod api;
 #[path = "dromo/commands.rs"]
 mod commands;
 #[path = "dromo/exit.rs"]
@@ -18,7 +21,7 @@ mod schema_file;
 #[path = "dromo/schemas.rs"]
 mod schemas;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use commands::Context;
 use dromo_client::{Client, ImportId};
 use exit::Failure;
@@ -73,7 +76,15 @@ enum Command {
     /// Schemas as code: pull, diff and push saved schemas by name.
     #[command(subcommand)]
     Schema(schemas::SchemaCommand),
+    /// Every operation of Dromo's API, one command each (generated from the spec): JSON out.
+    #[command(subcommand_required = true)]
+    Api(ApiArgs),
 }
+
+/// `dromo api <operation>`: the operations are added at run time from the generated CLI
+/// (`api::add_operations`), so they are not listed here.
+#[derive(Debug, Args)]
+struct ApiArgs {}
 
 #[derive(Debug, Subcommand)]
 enum ImportsCommand {
@@ -98,8 +109,11 @@ fn parse_import_id(text: &str) -> Result<ImportId, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = api::add_operations(Cli::command())
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             let code = if error.use_stderr() {
                 exit::BAD_INPUT
@@ -107,13 +121,20 @@ fn main() -> ExitCode {
                 exit::OK
             };
             if error.use_stderr() {
-                // The usage error's first line, as the crate's errors are one line.
+                // The usage error's first paragraph on one line, as the crate's errors are one
+                // line (the list of missing arguments follows the first line).
                 let text = error.render().to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                eprintln!(
-                    "{} (dromo --help lists the commands and options)",
-                    first.trim()
-                );
+                let first: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .take_while(|line| !line.is_empty())
+                    .collect();
+                let first = if first.is_empty() {
+                    "invalid arguments".to_owned()
+                } else {
+                    first.join(" ")
+                };
+                eprintln!("{first} (dromo --help lists the commands and options)");
             } else {
                 let _ = error.print();
             }
@@ -130,7 +151,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::API_ERROR);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, &matches)) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             eprintln!("error: {}", failure.message);
@@ -139,7 +160,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<u8, Failure> {
+async fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<u8, Failure> {
     let ctx = Context {
         json: cli.global.json,
         progress: progress::Mode::detect(cli.global.quiet),
@@ -173,6 +194,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             commands::delete_import(&client, &ctx, &id).await
         }
         Command::Schema(command) => schemas::run(&client, &ctx, &command).await,
+        Command::Api(ApiArgs {}) => match matches.subcommand_matches(api::COMMAND) {
+            Some(api_matches) => api::run(&client, ctx.json, api_matches).await,
+            None => Err(Failure::bad_input("no operation given (dromo api --help)")),
+        },
     }
 }
 

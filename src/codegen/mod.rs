@@ -4,6 +4,7 @@
 //! This module is hand-written but is **not** part of the library: `build.rs`, `xtask` and the
 //! codegen tests compile it with `#[path]`, so all three run the very same pipeline.
 
+pub mod cli;
 pub mod convert;
 pub mod corrections;
 pub mod errors;
@@ -57,10 +58,30 @@ pub fn prepare(spec: &[u8]) -> Result<Value, CodegenError> {
 
 /// Runs the whole pipeline and returns formatted Rust source for the generated client.
 pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
-    let doc = prepare(spec)?;
-    let openapi: openapiv3::OpenAPI =
-        serde_json::from_value(doc).map_err(|e| CodegenError::Parse(e.to_string()))?;
+    generate_client(spec, false)
+}
 
+/// The generated client; with `json_schema`, every generated type also derives
+/// `schemars::JsonSchema`, which progenitor's generated CLI (`cli.rs`, feature `cli`) requires.
+pub fn generate_client(spec: &[u8], json_schema: bool) -> Result<String, CodegenError> {
+    let openapi = parse(spec)?;
+    let mut generator = progenitor::Generator::new(&settings(json_schema));
+    let tokens = catch_panics(|| generator.generate_tokens(&openapi))?;
+    let mut file =
+        syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
+    // Every operation's `send` returns `crate::Error` (see `errors.rs` for why it is a transform).
+    errors::map_send_errors(&mut file).map_err(CodegenError::Generate)?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// The spec as progenitor sees it: converted, corrected, parsed.
+fn parse(spec: &[u8]) -> Result<openapiv3::OpenAPI, CodegenError> {
+    let doc = prepare(spec)?;
+    serde_json::from_value(doc).map_err(|e| CodegenError::Parse(e.to_string()))
+}
+
+/// progenitor's settings for the client and the CLI (the same types in both).
+fn settings(json_schema: bool) -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
@@ -71,36 +92,36 @@ pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
         // client's default headers would also go to S3 and follow redirects anywhere.
         .with_inner_type(quote::quote!(crate::config::ApiAuth))
         .with_pre_hook(quote::quote!(crate::config::authenticate));
+    if json_schema {
+        settings.with_derive("schemars::JsonSchema");
+    }
     for (name, path, impls) in corrections::replacements() {
         settings.with_replacement(name, path, impls.into_iter());
     }
-    let mut generator = progenitor::Generator::new(&settings);
+    settings
+}
 
-    // progenitor reports some problems by panicking (see the codegen notes); turn a panic into an
-    // error that names the problem instead of aborting the build with a backtrace.
+/// Runs progenitor, turning its panics into errors.
+///
+/// progenitor reports some problems by panicking (see the codegen notes); a panic becomes an
+/// error that names the problem instead of aborting the build with a backtrace.
+fn catch_panics<T>(run: impl FnOnce() -> Result<T, progenitor::Error>) -> Result<T, CodegenError> {
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&openapi)
-    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
     std::panic::set_hook(previous_hook);
-    let tokens = match result {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(CodegenError::Generate(e.to_string())),
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(CodegenError::Generate(e.to_string())),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            return Err(CodegenError::Generate(format!(
+            Err(CodegenError::Generate(format!(
                 "progenitor panicked: {message}"
-            )));
+            )))
         }
-    };
-    let mut file =
-        syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
-    // Every operation's `send` returns `crate::Error` (see `errors.rs` for why it is a transform).
-    errors::map_send_errors(&mut file).map_err(CodegenError::Generate)?;
-    Ok(prettyplease::unparse(&file))
+    }
 }
