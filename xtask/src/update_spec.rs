@@ -231,28 +231,29 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
     std::fs::write(copy.join(SPEC_PATH), candidate)?;
 
     let target_dir = util::target_dir(repo).join("xtask-check");
-    let mut cmd = util::cargo();
-    cmd.args([
-        "check",
-        "--offline",
-        "--lib",
-        "--quiet",
-        "--message-format",
-        "short",
-    ])
-    .current_dir(copy)
-    .env("CARGO_TARGET_DIR", &target_dir);
-    println!(
-        "\nCompile check: `cargo check --offline --lib` of a copy of the crate with the new spec (target dir {})...",
-        target_dir.display()
-    );
-    let output = run_captured(&mut cmd)?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        bail!(
-            "the crate does not compile with it (openapi.json left unchanged); first errors:\n{}",
-            util::first_error_lines(&stderr, 25)
+    // The library as users build it, then the `dromo` binary, whose `api` commands are
+    // generated from the spec too (feature `cli`).
+    let checks: [&[&str]; 2] = [&["--lib"], &["--features", "cli", "--bin", "dromo"]];
+    for selection in checks {
+        let mut cmd = util::cargo();
+        cmd.args(["check", "--offline"])
+            .args(selection)
+            .args(["--quiet", "--message-format", "short"])
+            .current_dir(copy)
+            .env("CARGO_TARGET_DIR", &target_dir);
+        println!(
+            "\nCompile check: `cargo check --offline {}` of a copy of the crate with the new spec (target dir {})...",
+            selection.join(" "),
+            target_dir.display()
         );
+        let output = run_captured(&mut cmd)?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            bail!(
+                "the crate does not compile with it (openapi.json left unchanged); first errors:\n{}",
+                util::first_error_lines(&stderr, 25)
+            );
+        }
     }
     println!("Compile check passed.");
     Ok(())
