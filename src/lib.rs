@@ -19,8 +19,47 @@
 //!
 //! ## Quick start
 //!
-//! The whole import in one call, for a file or for rows you hold (dependencies: `tokio` with
-//! `macros` and `rt-multi-thread`, `serde` with `derive`):
+//! With the `derive` feature, one struct is the inline schema, the checks made before sending and
+//! the result row (dependencies: `tokio` with `macros` and `rt-multi-thread`, `serde` with
+//! `derive`):
+//!
+//! ```rust,no_run
+//! # #[cfg(feature = "derive")] mod typed {
+//! use dromo_client::{Client, ImportOutcome, RowSchema};
+//!
+//! #[derive(dromo_client::SelectOptions, serde::Serialize, serde::Deserialize)]
+//! #[serde(rename_all = "snake_case")]
+//! enum Plan { Free, Pro }
+//!
+//! #[derive(dromo_client::Schema, serde::Serialize, serde::Deserialize)]
+//! #[serde(rename_all = "camelCase")]
+//! struct Person {
+//!     #[dromo(type = "email", unique_case_insensitive)]
+//!     email: String,                       // key `email`, label "Email", required
+//!     first_name: Option<String>,          // key `firstName`, label "First name", optional
+//!     plan: Plan,                          // a select of `free`, `pro`
+//!     #[dromo(number = "usd", min = 0)]
+//!     monthly_fee: f64,                    // ["number", {"preset": "usd", "min": 0.0}]
+//!     birthday: Option<chrono::NaiveDate>, // a date
+//!     #[dromo(regex(pattern = "^[a-z]{2}-\\d+$", flags = "i", error_message = "like AB-12"))]
+//!     code: String,
+//! }
+//!
+//! async fn run(client: Client, people: Vec<Person>) -> Result<(), dromo_client::Error> {
+//!     Person::check_rows(&people)?; // required, unique, regex, length, options, min/max: every violation
+//!     let outcome = client.import_rows_typed(&people).await?; // checks, then imports
+//!     let file = client.import_file_typed::<Person>("people.csv").await?;
+//!     if let ImportOutcome::Imported { rows, .. } = file {
+//!         println!("{} people", rows.len()); // rows: Vec<Person>
+//!     }
+//!     # let _ = outcome;
+//!     Ok(())
+//! }
+//! # }
+//! ```
+//!
+//! Without the derive, the whole import in one call, for a file or for rows you hold, with any
+//! serde row type and a schema written as values (or saved in Dromo's dashboard):
 //!
 //! ```rust,no_run
 //! use dromo_client::{Client, Field, FieldType, ImportOutcome, Schema};
@@ -99,12 +138,11 @@
 //! (e.g. `u32` for a number field with an `outputFormat`) fails with the row and the path of the
 //! value.
 //!
-//! The typed imports ([`Client::import_file_typed`], [`Client::import_rows_typed`]) read these
+//! The typed imports (`import_file_typed`, `import_rows_typed`, feature `derive`) read these
 //! alternatives for you, by each field's type in the row type's schema: a number formatted by an
 //! `outputFormat` (`"$1,234.50"`, `"12.5%"`), a checkbox spelled as text (`"no"`, `"true"`), a
-//! datetime without seconds, a select's label, a multi-select as delimited text, an empty cell of
-//! a typed field. Only a value that still does not fit the Rust type is a
-//! [`Error::RowMismatch`].
+//! datetime without seconds, a select's label, a multi-select as delimited text, an empty cell of a
+//! typed field. Only a value that still does not fit the Rust type is an `Error::RowMismatch`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
