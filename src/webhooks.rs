@@ -32,7 +32,9 @@ use tokio::sync::watch;
 #[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
 mod receiver;
 #[cfg(feature = "webhooks")]
-pub use receiver::{receiver, receiver_with, ReceiverOptions, DEFAULT_MAX_BODY_BYTES};
+pub use receiver::{
+    receiver, receiver_with, ReceiverOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONFIRMING,
+};
 
 /// The `event` of an import that ended `SUCCESSFUL`.
 pub const IMPORT_COMPLETED: &str = "import_completed";
