@@ -6,28 +6,13 @@
 
 use dromo_client::bulk::{BulkOptions, LocalRateLimiter, RateLimiter};
 use dromo_client::stand_in::StandIn;
-use dromo_client::{Field, FieldType, Schema};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Dromo's minute, scaled down 50 times: 20 creates per 1.2 s, one every 60 ms.
-const PERIOD: Duration = Duration::from_millis(1200);
-
-fn files(dir: &tempfile::TempDir, n: usize) -> Vec<PathBuf> {
-    (0..n)
-        .map(|i| {
-            let path = dir.path().join(format!("f{i}.csv"));
-            std::fs::write(&path, format!("email\nuser{i}@example.com\n")).unwrap();
-            path
-        })
-        .collect()
-}
-
-fn schema() -> Schema {
-    Schema::inline([Field::new("email", "Email", FieldType::Email)])
-}
+#[path = "common/bulk_files.rs"]
+mod bulk_files;
+use bulk_files::{files, schema, PERIOD};
 
 fn count() -> usize {
     std::env::var("DROMO_BULK_FILES")

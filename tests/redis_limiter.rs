@@ -12,7 +12,7 @@
 
 use dromo_client::bulk::{BulkOptions, RateLimiter, RedisRateLimiter};
 use dromo_client::stand_in::StandIn;
-use dromo_client::{Error, Field, FieldType, Schema};
+use dromo_client::Error;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -569,22 +569,9 @@ fn a_url_that_does_not_parse_is_a_config_error_without_the_url() {
 // ---------------------------------------------------------------------------------------------
 // (d) import_many with the Redis limiter against the stand-in's enforced limits.
 
-/// Dromo's minute, scaled down 50 times: 20 creates per 1.2 s.
-const PERIOD: Duration = Duration::from_millis(1200);
-
-fn files(dir: &tempfile::TempDir, n: usize) -> Vec<PathBuf> {
-    (0..n)
-        .map(|i| {
-            let path = dir.path().join(format!("f{i}.csv"));
-            std::fs::write(&path, format!("email\nuser{i}@example.com\n")).unwrap();
-            path
-        })
-        .collect()
-}
-
-fn schema() -> Schema {
-    Schema::inline([Field::new("email", "Email", FieldType::Email)])
-}
+#[path = "common/bulk_files.rs"]
+mod bulk_files;
+use bulk_files::{files, schema, PERIOD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_import_many_on_one_redis_budget_without_a_429() {
