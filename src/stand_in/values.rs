@@ -7,64 +7,13 @@
 //! as Dromo documents); a string-like field keeps it as entered (`""`). A cell that cannot be
 //! typed (`"abc"` in a number field) keeps its text and is a problem a reviewer must fix.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::number_format::NumberFormat;
 use crate::typed::checks::type_parts;
 use crate::typed::spellings::{
-    checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time,
+    checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time, SelectNames,
 };
-
-/// A select's options: trimmed, lowercased value, label and `alternateMatches` → the value.
-#[derive(Debug, Default)]
-pub(crate) struct Options {
-    values: Vec<String>,
-    by_name: HashMap<String, String>,
-}
-
-impl Options {
-    fn of(field: &Map<String, Value>) -> Options {
-        let mut options = Options::default();
-        let listed = field.get("selectOptions").and_then(Value::as_array);
-        for option in listed.into_iter().flatten() {
-            let Some(value) = option.get("value").and_then(Value::as_str) else {
-                continue;
-            };
-            options.values.push(value.to_owned());
-            let alternates = option.get("alternateMatches").and_then(Value::as_array);
-            let names = [option.get("value"), option.get("label")]
-                .into_iter()
-                .flatten()
-                .chain(alternates.into_iter().flatten())
-                .filter_map(Value::as_str);
-            for name in names {
-                options
-                    .by_name
-                    .entry(name.trim().to_lowercase())
-                    .or_insert_with(|| value.to_owned());
-            }
-        }
-        options
-    }
-
-    /// The option value `text` matches (its value exactly, else a value, label or alternate
-    /// match, trimmed and case-insensitively), or the text itself: an unmatched value is left
-    /// for the select check (which `allowCustom` turns off).
-    fn matched(&self, text: &str) -> Value {
-        if self.values.iter().any(|v| v == text) {
-            return Value::String(text.to_owned());
-        }
-        let text = text.trim();
-        Value::String(
-            self.by_name
-                .get(&text.to_lowercase())
-                .cloned()
-                .unwrap_or_else(|| text.to_owned()),
-        )
-    }
-}
 
 /// How a field's cells are typed.
 #[derive(Debug)]
@@ -82,9 +31,9 @@ pub(crate) enum Kind {
     Time {
         seconds: bool,
     },
-    Select(Options),
+    Select(SelectNames),
     MultiSelect {
-        options: Options,
+        options: SelectNames,
         delimiter: String,
     },
 }
@@ -120,9 +69,9 @@ impl Kind {
             "date" => Kind::Date,
             "datetime" => Kind::DateTime { seconds },
             "time" => Kind::Time { seconds },
-            "select" => Kind::Select(Options::of(field)),
+            "select" => Kind::Select(SelectNames::of(field)),
             "multi-select" => Kind::MultiSelect {
-                options: Options::of(field),
+                options: SelectNames::of(field),
                 delimiter: option("delimiter")
                     .and_then(Value::as_str)
                     .filter(|d| !d.is_empty())
@@ -181,7 +130,7 @@ impl Kind {
                 parse_time(s).map(|t| t.format(format).to_string())
             }),
             Kind::Select(options) => match cell_text(&cell) {
-                Some(text) => Ok(options.matched(&text)),
+                Some(text) => Ok(options.value_or_text(&text)),
                 None => Err(untyped(cell, "is not one value")),
             },
             Kind::MultiSelect { options, delimiter } => {
@@ -195,7 +144,7 @@ impl Kind {
                     parts
                         .iter()
                         .filter(|part| !part.trim().is_empty())
-                        .map(|part| options.matched(part))
+                        .map(|part| options.value_or_text(part))
                         .collect(),
                 ))
             }

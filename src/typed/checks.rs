@@ -1,6 +1,7 @@
 //! [`RowSchema::check_rows`](super::RowSchema::check_rows): the validators of an inline schema
 //! that can be decided without Dromo, run on the rows before they are sent.
 
+use super::spellings::SelectNames;
 use crate::error::{Error, Violation, Violations};
 use crate::request::Field;
 use crate::types;
@@ -41,8 +42,9 @@ struct Check {
 struct FieldChecks {
     key: String,
     checks: Vec<Check>,
-    /// The option values of a select or multi-select.
-    options: Option<Vec<String>>,
+    /// The options of a select or multi-select (a cell may name one by value, label or
+    /// alternate match, as Dromo matches cells).
+    options: Option<SelectNames>,
     number_bounds: (Option<f64>, Option<f64>),
 }
 
@@ -153,19 +155,8 @@ fn field_checks(index: usize, field: &Map<String, Value>) -> Result<FieldChecks,
         .and_then(|o| o.get("allowCustom"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let options = (matches!(type_name, "select" | "multi-select") && !allow_custom).then(|| {
-        field
-            .get("selectOptions")
-            .and_then(Value::as_array)
-            .map(|options| {
-                options
-                    .iter()
-                    .filter_map(|o| o.get("value"))
-                    .map(text)
-                    .collect()
-            })
-            .unwrap_or_default()
-    });
+    let options = (matches!(type_name, "select" | "multi-select") && !allow_custom)
+        .then(|| SelectNames::of(field));
     let number_bounds = match type_options {
         Some(Value::Object(o)) if type_name == "number" => (
             o.get("min").and_then(Value::as_f64),
@@ -332,12 +323,12 @@ impl RowChecker {
                 };
                 for value in values {
                     let text = text(value);
-                    if !options.contains(&text) {
+                    if options.value_of(&text).is_none() {
                         out.push(Violation::new(
                             at(),
                             format!(
                                 "`{text}` is not an option: use one of {}",
-                                options.join(", ")
+                                options.values().join(", ")
                             ),
                         ));
                     }

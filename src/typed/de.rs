@@ -8,14 +8,13 @@
 
 use super::checks::{definitions, type_parts};
 use super::spellings::{
-    checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time,
+    checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time, SelectNames,
 };
 use crate::error::{Error, ServerText};
 use crate::request::Field;
 use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 
 /// What a field's values become before decoding.
 enum Shape {
@@ -28,41 +27,12 @@ enum Shape {
     Time,
     /// Label or alternate match → option value.
     Select {
-        values: HashMap<String, String>,
+        values: SelectNames,
     },
     MultiSelect {
-        values: HashMap<String, String>,
+        values: SelectNames,
         delimiter: String,
     },
-}
-
-/// The label and alternate matches of each option, lowercased, to the option's value.
-fn option_values(field: &Map<String, Value>) -> HashMap<String, String> {
-    let mut values = HashMap::new();
-    let options = field.get("selectOptions").and_then(Value::as_array);
-    for option in options.into_iter().flatten() {
-        let Some(value) = option.get("value").and_then(Value::as_str) else {
-            continue;
-        };
-        let alternates = option.get("alternateMatches").and_then(Value::as_array);
-        let names = option
-            .get("label")
-            .into_iter()
-            .chain(alternates.into_iter().flatten())
-            .filter_map(Value::as_str);
-        for name in names {
-            values
-                .entry(name.trim().to_lowercase())
-                .or_insert_with(|| value.to_owned());
-        }
-    }
-    // A value is itself (and wins over another option's label).
-    for option in options.into_iter().flatten() {
-        if let Some(value) = option.get("value").and_then(Value::as_str) {
-            values.insert(value.trim().to_lowercase(), value.to_owned());
-        }
-    }
-    values
 }
 
 fn shape(field: &Map<String, Value>) -> Shape {
@@ -74,10 +44,10 @@ fn shape(field: &Map<String, Value>) -> Shape {
         "datetime" => Shape::DateTime,
         "time" => Shape::Time,
         "select" => Shape::Select {
-            values: option_values(field),
+            values: SelectNames::of(field),
         },
         "multi-select" => Shape::MultiSelect {
-            values: option_values(field),
+            values: SelectNames::of(field),
             delimiter: options
                 .and_then(|o| o.get("delimiter"))
                 .and_then(Value::as_str)
@@ -91,16 +61,6 @@ fn shape(field: &Map<String, Value>) -> Shape {
 
 fn type_name(field: &Map<String, Value>) -> String {
     type_parts(field).0.to_owned()
-}
-
-fn option_value(values: &HashMap<String, String>, text: &str) -> Value {
-    let text = text.trim();
-    Value::String(
-        values
-            .get(&text.to_lowercase())
-            .cloned()
-            .unwrap_or_else(|| text.to_owned()),
-    )
 }
 
 impl Shape {
@@ -132,18 +92,18 @@ impl Shape {
             (Shape::Time, Value::String(s)) => parse_time(&s)
                 .map(|t| Value::String(t.format("%H:%M:%S%.f").to_string()))
                 .unwrap_or(Value::String(s)),
-            (Shape::Select { values }, Value::String(s)) => option_value(values, &s),
+            (Shape::Select { values }, Value::String(s)) => values.value_or_text(&s),
             (Shape::MultiSelect { values, delimiter }, Value::String(s)) => Value::Array(
                 s.split(delimiter.as_str())
                     .filter(|part| !blank(part))
-                    .map(|part| option_value(values, part))
+                    .map(|part| values.value_or_text(part))
                     .collect(),
             ),
             (Shape::MultiSelect { values, .. }, Value::Array(items)) => Value::Array(
                 items
                     .into_iter()
                     .map(|item| match item {
-                        Value::String(s) => option_value(values, &s),
+                        Value::String(s) => values.value_or_text(&s),
                         other => other,
                     })
                     .collect(),

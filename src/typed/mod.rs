@@ -76,8 +76,8 @@ pub trait RowSchema: Sized {
 
     /// Runs on `rows` the validators that can be decided here (required, unique,
     /// `unique_case_insensitive`, regex with JavaScript semantics, length, `require_with` and
-    /// friends, select values, number min/max), so a `NEEDS_REVIEW` can be predicted before an
-    /// import is spent. Every violation is listed in [`Error::InvalidRequest`], at
+    /// friends, select options named by value, label or alternate match as Dromo matches them,
+    /// number min/max), so a `NEEDS_REVIEW` can be predicted before an import is spent. Every violation is listed in [`Error::InvalidRequest`], at
     /// `rows[<index>].<key>`.
     fn check_rows(rows: &[Self]) -> Result<(), Error>
     where

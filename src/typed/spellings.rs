@@ -8,9 +8,81 @@
 //! `disabled`); everything else is true. Dates, datetimes and times: ISO-8601 (`T` or a space
 //! between date and time, seconds and fraction optional, an offset ignored), RFC 2822, and the
 //! `en-US` short forms Dromo displays by default (`3/27/2022`, `3/27/2022, 3:20 PM`, `3:20 PM`).
+//! Select options: a cell names an option by its value, its label or one of its
+//! `alternateMatches`, trimmed and case-insensitively ([`SelectNames`]); `check_rows` accepts
+//! the same names, so local checks and the stand-in agree.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+/// The names of a select's options (value, label, `alternateMatches`), each mapped to the
+/// option's value. A value matches itself exactly first; otherwise names are trimmed and
+/// lowercased, and a value wins over another option's label or alternate.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SelectNames {
+    values: Vec<String>,
+    by_name: HashMap<String, String>,
+}
+
+impl SelectNames {
+    /// The names of the options in a field definition's `selectOptions`.
+    pub(crate) fn of(field: &Map<String, Value>) -> SelectNames {
+        let mut names = SelectNames::default();
+        let listed = field.get("selectOptions").and_then(Value::as_array);
+        let options = || listed.into_iter().flatten();
+        for value in options().filter_map(|o| o.get("value").and_then(Value::as_str)) {
+            names.values.push(value.to_owned());
+            names
+                .by_name
+                .entry(value.trim().to_lowercase())
+                .or_insert_with(|| value.to_owned());
+        }
+        for option in options() {
+            let Some(value) = option.get("value").and_then(Value::as_str) else {
+                continue;
+            };
+            let alternates = option.get("alternateMatches").and_then(Value::as_array);
+            let others = option
+                .get("label")
+                .into_iter()
+                .chain(alternates.into_iter().flatten())
+                .filter_map(Value::as_str);
+            for name in others {
+                names
+                    .by_name
+                    .entry(name.trim().to_lowercase())
+                    .or_insert_with(|| value.to_owned());
+            }
+        }
+        names
+    }
+
+    /// The value of the option `text` names, if any.
+    pub(crate) fn value_of(&self, text: &str) -> Option<&str> {
+        if let Some(value) = self.values.iter().find(|v| *v == text) {
+            return Some(value);
+        }
+        self.by_name
+            .get(&text.trim().to_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The value of the option `text` names, or `text` itself (trimmed) when it names none: an
+    /// unmatched value is left for the select check.
+    pub(crate) fn value_or_text(&self, text: &str) -> Value {
+        Value::String(
+            self.value_of(text)
+                .unwrap_or_else(|| text.trim())
+                .to_owned(),
+        )
+    }
+
+    /// The options' values, in order.
+    pub(crate) fn values(&self) -> &[String] {
+        &self.values
+    }
+}
 
 /// The number `text` spells, if any (see the module docs for the accepted spellings).
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
