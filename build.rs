@@ -24,32 +24,28 @@ fn main() -> ExitCode {
     // The `dromo` binary's generated commands need `schemars::JsonSchema` on every type; builds
     // without the `cli` feature do not pay for it.
     let cli = std::env::var_os("CARGO_FEATURE_CLI").is_some();
-    let code = match codegen::generate_client(&spec, cli) {
-        Ok(code) => code,
-        Err(e) => {
-            return fail(&format!(
-                "cannot generate the client from openapi.json: {e}"
-            ))
-        }
-    };
     let Some(out_dir) = std::env::var_os("OUT_DIR") else {
         return fail("OUT_DIR is not set: build.rs must run under cargo");
     };
     let out_dir = PathBuf::from(out_dir);
-    let out = out_dir.join("generated.rs");
-    if let Err(e) = std::fs::write(&out, code) {
-        return fail(&format!("cannot write {}: {e}", out.display()));
-    }
+    let mut outputs = vec![(
+        "the client",
+        "generated.rs",
+        codegen::generate_client(&spec, cli),
+    )];
     if cli {
-        let code = match codegen::cli::generate_cli(&spec) {
+        outputs.push((
+            "the `dromo api` commands",
+            "generated_cli.rs",
+            codegen::cli::generate_cli(&spec),
+        ));
+    }
+    for (what, file, code) in outputs {
+        let code = match code {
             Ok(code) => code,
-            Err(e) => {
-                return fail(&format!(
-                    "cannot generate the `dromo api` commands from openapi.json: {e}"
-                ))
-            }
+            Err(e) => return fail(&format!("cannot generate {what} from openapi.json: {e}")),
         };
-        let out = out_dir.join("generated_cli.rs");
+        let out = out_dir.join(file);
         if let Err(e) = std::fs::write(&out, code) {
             return fail(&format!("cannot write {}: {e}", out.display()));
         }

@@ -17,6 +17,12 @@ use std::time::Duration;
 /// Creates Dromo allows per minute.
 pub const DROMO_CREATES_PER_MINUTE: u32 = 20;
 
+/// `period` with the 10 % margin every limiter keeps under Dromo's limits: a request delayed on
+/// its way would otherwise land in the same window as the ones after it, and be refused.
+pub(crate) fn with_margin(period: Duration) -> Duration {
+    period.saturating_add(period / 10)
+}
+
 /// Paces an action (creating an import) across every task that shares it.
 ///
 /// [`LocalRateLimiter`] is the in-process one; `RedisRateLimiter` (feature `redis`) shares one
@@ -78,7 +84,7 @@ impl LocalRateLimiter {
     /// [`LocalRateLimiter::dromo_creates`] over a window of `period` instead of a minute (for a
     /// stand-in whose time is scaled down).
     pub fn dromo_creates_per(period: Duration) -> Self {
-        Self::evenly(DROMO_CREATES_PER_MINUTE, period.saturating_add(period / 10))
+        Self::evenly(DROMO_CREATES_PER_MINUTE, with_margin(period))
     }
 
     /// `count` actions per `period`, evenly spaced (`count` 0 counts as 1; the interval is at

@@ -7,7 +7,7 @@
 //! A refused ask answers how long to wait; the worker sleeps that long and asks again, so a
 //! worker that stops (or a future that is dropped) never holds a slot it does not use.
 
-use crate::bulk::{RateLimiter, DROMO_CREATES_PER_MINUTE};
+use crate::bulk::{with_margin, RateLimiter, DROMO_CREATES_PER_MINUTE};
 use crate::error::Error;
 use futures_util::future::BoxFuture;
 use std::fmt;
@@ -182,7 +182,7 @@ impl RedisRateLimiter {
             url,
             Self::dromo_key(account),
             DROMO_CREATES_PER_MINUTE,
-            period.saturating_add(period / 10),
+            with_margin(period),
         )
     }
 

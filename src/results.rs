@@ -460,23 +460,30 @@ where
 /// Decodes row `index`; a failure names the row and the path inside it.
 fn decode_row<T: DeserializeOwned>(index: usize, row: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(row);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let inner_path = e.path().to_string();
-        let path = match inner_path.as_str() {
-            "." => format!("[{index}]"),
-            p if p.starts_with('[') => format!("[{index}]{p}"),
-            p => format!("[{index}].{p}"),
-        };
-        // serde's message quotes the row's value: scrubbed like any server text.
-        let message = scrub(&e.into_inner().to_string(), MAX_MESSAGE_CHARS);
-        // The rows are what Dromo sent; the type they must fit is the caller's.
-        Error::RowMismatch {
-            index,
-            source: Box::new(ServerText(message.clone())),
-            message,
-            path,
-        }
-    })
+    serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| row_mismatch(index, e.path(), e.inner().to_string()))
+}
+
+/// Row `index` did not fit the caller's type at `path` (inside the row), for `detail` (serde's
+/// message, which quotes the row's value: scrubbed like any server text).
+pub(crate) fn row_mismatch(
+    index: usize,
+    path: &serde_path_to_error::Path,
+    detail: String,
+) -> Error {
+    let path = match path.to_string().as_str() {
+        "." => format!("[{index}]"),
+        p if p.starts_with('[') => format!("[{index}]{p}"),
+        p => format!("[{index}].{p}"),
+    };
+    let message = scrub(&detail, MAX_MESSAGE_CHARS);
+    // The rows are what Dromo sent; the type they must fit is the caller's.
+    Error::RowMismatch {
+        index,
+        source: Box::new(ServerText(message.clone())),
+        message,
+        path,
+    }
 }
 
 /// Why the body is not a JSON array of rows.

@@ -75,6 +75,42 @@ impl<R> ImportOutcome<R> {
     }
 }
 
+impl<R> ImportOutcome<R> {
+    /// The same outcome with its rows (if any) turned into others by `f`.
+    pub(crate) fn try_map_rows<S, E>(
+        self,
+        f: impl FnOnce(&ImportId, R) -> Result<S, E>,
+    ) -> Result<ImportOutcome<S>, E> {
+        Ok(match self {
+            Self::Imported { import_id, rows } => {
+                let rows = f(&import_id, rows)?;
+                ImportOutcome::Imported { import_id, rows }
+            }
+            Self::NeedsReview {
+                import_id,
+                review_url,
+            } => ImportOutcome::NeedsReview {
+                import_id,
+                review_url,
+            },
+            Self::Failed {
+                import_id,
+                import_errors,
+            } => ImportOutcome::Failed {
+                import_id,
+                import_errors,
+            },
+            Self::StillProcessing {
+                import_id,
+                last_status,
+            } => ImportOutcome::StillProcessing {
+                import_id,
+                last_status,
+            },
+        })
+    }
+}
+
 impl<T> ImportOutcome<Vec<T>> {
     /// The rows, when the import succeeded.
     pub fn rows(&self) -> Option<&[T]> {

@@ -27,22 +27,23 @@ pub fn generate_cli(spec: &[u8]) -> Result<String, CodegenError> {
 /// Every fix, in order. Each fails (naming what it expected) if progenitor's output no longer
 /// has the shape it was written for, rather than leaving a command silently unfixed.
 fn fix(file: &mut syn::File) -> Result<(), String> {
-    no_unimplemented_responses(file)?;
+    // The whole file as text, once, for the checks that read it.
+    let code = quote!(#file).to_string();
+    no_unimplemented_responses(&code)?;
     error_hooks_take_crate_error(file)?;
     json_body_before_field_flags(file)?;
-    no_unread_template_flag(file)?;
+    no_unread_template_flag(file, &code)?;
     Ok(())
 }
 
-/// progenitor emits `todo!()` for responses it cannot print (a raw byte stream, an upgrade):
-/// such a command would panic at run time. None of the spec's operations has one today; if an
-/// update brings one, generation stops here so its command gets hand-written handling.
-fn no_unimplemented_responses(file: &syn::File) -> Result<(), String> {
-    let code = quote!(#file).to_string();
+/// progenitor emits a `todo` macro call for responses it cannot print (a raw byte stream, an
+/// upgrade): such a command would panic at run time. None of the spec's operations has one today;
+/// if an update brings one, generation stops here so its command gets hand-written handling.
+fn no_unimplemented_responses(code: &str) -> Result<(), String> {
     if code.contains("todo !") {
         return Err(
-            "progenitor's CLI has a `todo!()` (a response that is not JSON): the command would \
-             panic; handle that operation by hand"
+            "progenitor's CLI left a `todo` placeholder (a response that is not JSON): the \
+             command would panic; handle that operation by hand"
                 .to_owned(),
         );
     }
@@ -121,8 +122,7 @@ fn json_body_before_field_flags(file: &mut syn::File) -> Result<(), String> {
 /// progenitor registers a `--json-body-template` flag (help text "XXX") on every command with a
 /// body, but no generated code reads it: the flag would be accepted and do nothing. It is removed
 /// from each command's `clap::Command`.
-fn no_unread_template_flag(file: &mut syn::File) -> Result<(), String> {
-    let code = quote!(#file).to_string();
+fn no_unread_template_flag(file: &mut syn::File, code: &str) -> Result<(), String> {
     if code.contains("get_flag (\"json-body-template\")") {
         return Err("progenitor now reads `--json-body-template`: drop this fix".to_owned());
     }

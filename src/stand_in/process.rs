@@ -1,6 +1,7 @@
 //! Turning an upload (CSV/TSV) or `initial_data` into the result file: a JSON array of row
-//! objects keyed by field key, each cell typed and checked by `validate.rs`. Blocking code, run with `spawn_blocking`; it reads and writes one
-//! row at a time, so memory stays flat whatever the size of the file.
+//! objects keyed by field key, each cell typed and checked by `validate.rs`. Blocking code, run
+//! with `spawn_blocking`; it reads and writes one row at a time, so memory stays flat whatever
+//! the size of the file (but for the values a `unique` validator remembers).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};

@@ -21,7 +21,6 @@ pub(crate) struct Validation {
     kinds: Vec<(String, Kind)>,
     checker: RowChecker,
     rows: usize,
-    violations: Vec<Violation>,
     problems: Vec<String>,
     problem_count: u64,
 }
@@ -46,7 +45,6 @@ impl Validation {
             kinds,
             checker,
             rows: 0,
-            violations: Vec::new(),
             problems: Vec::new(),
             problem_count: 0,
         };
@@ -68,7 +66,7 @@ impl Validation {
     pub(crate) fn row(&mut self, mut row: Map<String, Value>) -> Map<String, Value> {
         let r = self.rows;
         self.rows += 1;
-        let mut found = std::mem::take(&mut self.violations);
+        let mut found = Vec::new();
         for (key, kind) in &self.kinds {
             let Some(cell) = row.get_mut(key) else {
                 continue;
@@ -82,8 +80,7 @@ impl Validation {
             };
         }
         self.checker.check_row(r, &row, &mut found);
-        self.note(found.drain(..));
-        self.violations = found;
+        self.note(found);
         for (key, kind) in &self.kinds {
             if let Some(cell) = row.get_mut(key) {
                 *cell = kind.output(cell.take());

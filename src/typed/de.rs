@@ -10,9 +10,9 @@ use super::checks::{definitions, type_parts};
 use super::spellings::{
     checkbox, number_value, parse_date, parse_datetime, parse_number, parse_time, SelectNames,
 };
-use crate::error::{Error, ServerText};
+use crate::error::Error;
 use crate::request::Field;
-use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
+use crate::results::row_mismatch;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -146,12 +146,6 @@ impl RowDecoder {
             other => other,
         };
         serde_path_to_error::deserialize(row).map_err(|e| {
-            let inner_path = e.path().to_string();
-            let path = match inner_path.as_str() {
-                "." => format!("[{index}]"),
-                p if p.starts_with('[') => format!("[{index}]{p}"),
-                p => format!("[{index}].{p}"),
-            };
             let key = e.path().iter().next().map(ToString::to_string);
             let dromo_type = self
                 .fields
@@ -159,17 +153,7 @@ impl RowDecoder {
                 .find(|(k, _, _)| Some(k) == key.as_ref())
                 .map(|(_, _, name)| format!(" (a Dromo `{name}` field)"))
                 .unwrap_or_default();
-            // serde's message quotes the row's value: scrubbed like any server text.
-            let message = scrub(
-                &format!("{}{dromo_type}", e.into_inner()),
-                MAX_MESSAGE_CHARS,
-            );
-            Error::RowMismatch {
-                index,
-                source: Box::new(ServerText(message.clone())),
-                message,
-                path,
-            }
+            row_mismatch(index, e.path(), format!("{}{dromo_type}", e.inner()))
         })
     }
 

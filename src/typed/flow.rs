@@ -16,38 +16,14 @@ use std::path::Path;
 fn decode_outcome<T: RowSchema + DeserializeOwned>(
     outcome: ImportOutcome<Vec<Value>>,
 ) -> Result<ImportOutcome<Vec<T>>, Error> {
-    Ok(match outcome {
-        ImportOutcome::Imported { import_id, rows } => {
-            let rows = RowDecoder::new(&T::fields())
-                .decode_all(rows)
-                .map_err(|error| Error::Step {
-                    step: Step::Results,
-                    import_id: Some(import_id.to_string()),
-                    source: Box::new(error),
-                })?;
-            ImportOutcome::Imported { import_id, rows }
-        }
-        ImportOutcome::NeedsReview {
-            import_id,
-            review_url,
-        } => ImportOutcome::NeedsReview {
-            import_id,
-            review_url,
-        },
-        ImportOutcome::Failed {
-            import_id,
-            import_errors,
-        } => ImportOutcome::Failed {
-            import_id,
-            import_errors,
-        },
-        ImportOutcome::StillProcessing {
-            import_id,
-            last_status,
-        } => ImportOutcome::StillProcessing {
-            import_id,
-            last_status,
-        },
+    outcome.try_map_rows(|import_id, rows| {
+        RowDecoder::new(&T::fields())
+            .decode_all(rows)
+            .map_err(|error| Error::Step {
+                step: Step::Results,
+                import_id: Some(import_id.to_string()),
+                source: Box::new(error),
+            })
     })
 }
 

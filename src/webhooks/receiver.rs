@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use std::collections::{HashSet, VecDeque};
-use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -204,12 +203,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Shared {
-    fn delivered(&self) -> std::sync::MutexGuard<'_, Delivered> {
-        lock(&self.delivered)
-    }
-}
-
 /// When each import was (or is booked to be) asked about last, so that confirmations of one
 /// import are `spacing` apart.
 struct Asked {
@@ -256,12 +249,8 @@ struct Confirming {
 
 impl Drop for Confirming {
     fn drop(&mut self) {
-        remove(&self.shared.confirming, &self.key);
+        lock(&self.shared.confirming).remove(&self.key);
     }
-}
-
-fn remove<K: Eq + Hash>(set: &Mutex<HashSet<K>>, key: &K) {
-    lock(set).remove(key);
 }
 
 /// The (import, event) pairs already delivered, the oldest forgotten past `capacity`.
@@ -339,7 +328,7 @@ fn answer(
         return accepted;
     };
     let key = (import_id, event.name().to_owned());
-    if shared.delivered().contains(&key) {
+    if lock(&shared.delivered).contains(&key) {
         tracing::debug!(import = %import_id, event = event.name(), "webhook replay dropped");
         return accepted;
     }
@@ -379,7 +368,7 @@ async fn confirm_and_deliver(confirming: Confirming, event: WebhookEvent) {
         }
     };
     // Checked again: the same event may have been confirmed meanwhile by another request.
-    let first = shared.delivered().insert(key);
+    let first = lock(&shared.delivered).insert(key);
     // Recorded as delivered first, then the slot is freed (before waiting for room in `sink`:
     // only calls to Dromo are bounded), so no copy arriving in between is confirmed again.
     drop(confirming);

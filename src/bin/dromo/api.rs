@@ -65,10 +65,9 @@ pub async fn run(client: &Client, json: bool, matches: &clap::ArgMatches) -> Res
         write_failed: Rc::clone(&write_failed),
     };
     let cli = Cli::new(client.api().clone(), output);
-    let result = cli.execute(command, operation_matches).await;
-    let failure = match result {
-        Ok(()) => None,
-        Err(error) => Some(match error.downcast::<dromo_client::Error>() {
+    cli.execute(command, operation_matches)
+        .await
+        .map_err(|error| match error.downcast::<dromo_client::Error>() {
             // The request was sent (or refused by the crate): the crate's error and its code.
             Ok(error) => Failure::from(error),
             // Anything else comes before sending: the `--json-body` file could not be read or
@@ -77,11 +76,7 @@ pub async fn run(client: &Client, json: bool, matches: &clap::ArgMatches) -> Res
                 "{}: give a JSON file that fits the body (dromo api {chosen} --help)",
                 format!("{other:#}").replace(['\n', '\r'], " ")
             )),
-        }),
-    };
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
+        })?;
     if write_failed.get() {
         return Err(Failure {
             message: "cannot write the response to stdout".to_owned(),
