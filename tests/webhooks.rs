@@ -495,6 +495,47 @@ mod receiver {
         assert_eq!(polls_of(&server, other), 0);
     }
 
+    /// A Dromo that accepts connections and never answers: on a stalled network, confirmations
+    /// hold their slots until the client's request timeout, new webhooks get 503 meanwhile, and
+    /// the slots come back once the stalled requests give up.
+    #[tokio::test]
+    async fn a_stalled_dromo_fills_the_slots_then_frees_them_at_the_timeout() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/api/v1", silent.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                held.push(socket); // read nothing, answer nothing
+            }
+        });
+        let client = Client::builder()
+            .api_key("backend-key")
+            .base_url(base_url)
+            .request_timeout(Duration::from_millis(800))
+            .retry_policy(dromo_client::RetryPolicy::default().with_max_attempts(1))
+            .build()
+            .unwrap();
+        let (url, mut confirmed) =
+            serve(client, ReceiverOptions::default().with_max_confirming(2)).await;
+        let event = |id: &str| completed(id, "SUCCESSFUL");
+        let ids = [
+            "0b7b1d3e-0000-4000-8000-000000000001",
+            "0b7b1d3e-0000-4000-8000-000000000002",
+            "0b7b1d3e-0000-4000-8000-000000000003",
+        ];
+        assert_eq!(post(&url, "application/json", event(ids[0])).await, 202);
+        assert_eq!(post(&url, "application/json", event(ids[1])).await, 202);
+        assert_eq!(post(&url, "application/json", event(ids[2])).await, 503);
+        // Past the request timeout the stalled confirmations have failed and freed their slots.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(post(&url, "application/json", event(ids[2])).await, 202);
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert!(
+            confirmed.try_recv().is_err(),
+            "an unconfirmed event was delivered"
+        );
+    }
+
     #[tokio::test]
     async fn the_legacy_form_from_the_stand_in_is_confirmed_and_delivered() {
         let (hook_url, mut posted) = recorder().await;
