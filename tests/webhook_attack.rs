@@ -422,3 +422,88 @@ async fn a_chunked_body_over_the_limit_gets_a_readable_413() {
     }
     assert_eq!(stats.snapshot().refused_too_large, 24);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The closing figures, with the default options (about 15 s).
+
+/// This process's resident memory now and at its peak, in KiB (Linux).
+fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "figures for the record: cargo test --test webhook_attack figures -- --ignored --nocapture"]
+async fn figures() {
+    let server = still_stand_in(None).await;
+    let client = server.client().unwrap();
+    let real = [
+        client.create_import(rows_request()).await.unwrap().id,
+        client.create_import(rows_request()).await.unwrap().id,
+    ];
+    let stats = ReceiverStats::new();
+    let (addr, url, _confirmed) = start_receiver(
+        client,
+        ReceiverOptions::default().with_stats(stats.clone()),
+        ServeOptions::default(),
+    )
+    .await;
+    let rss_start = rss_kib();
+
+    let started = Instant::now();
+    let answers = flood(&url, &real, 5000, 64).await;
+    let flood_took = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let counts = stats.snapshot();
+    println!(
+        "5,000 forged events in {flood_took:.1?}: {} lookups sent (stand-in), {} answered 202, {} 400, {} 503; {counts:?}",
+        lookups(&server),
+        answers.iter().filter(|s| **s == 202).count(),
+        answers.iter().filter(|s| **s == 400).count(),
+        answers.iter().filter(|s| **s == 503).count(),
+    );
+    let rss_flood = rss_kib();
+
+    let (header, body) = (
+        ServeOptions::default().header_read_timeout(),
+        ReceiverOptions::default().body_timeout(),
+    );
+    let started = Instant::now();
+    let clients: Vec<_> = (0..200)
+        .map(|i| {
+            let kind = [Slow::Silent, Slow::Headers, Slow::Body][i % 3];
+            tokio::spawn(slow_client(addr, kind, Duration::from_secs(30)))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_slow = rss_kib();
+    let mut closed = Vec::new();
+    for client in clients {
+        closed.push(client.await.unwrap().0);
+    }
+    // Headers sent just in time, then a stalled body: at most both timeouts.
+    let limit = header + body + Duration::from_secs(2);
+    let held = closed
+        .iter()
+        .filter(|c| c.is_none_or(|t| t > limit))
+        .count();
+
+    let latest = closed.iter().flatten().max().copied().unwrap_or_default();
+    println!(
+        "200 slow clients (header timeout {header:?}, body timeout {body:?}): {held} connections held past {limit:?}; the last was cut off after {latest:.1?} (all done {:.1?})",
+        started.elapsed()
+    );
+    let rss_end = rss_kib();
+    println!(
+        "RSS of the test process (receiver, stand-in and clients), KiB (now, peak): start {rss_start:?}, after the flood {rss_flood:?}, with 200 slow clients {rss_slow:?}, end {rss_end:?}"
+    );
+    println!("{:?}", stats.snapshot());
+    assert_eq!(held, 0);
+}
