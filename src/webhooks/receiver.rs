@@ -51,7 +51,7 @@ pub const DEFAULT_CONFIRMATIONS_PER_MINUTE: u32 = 60;
 pub const DEFAULT_CONFIRMATION_BURST: u32 = 20;
 
 /// The `Retry-After` of a 503 answered when every confirmation slot is taken or the rate is
-/// spent (Dromo retries failed deliveries).
+/// spent: a sender that retries comes back after it.
 const BUSY_RETRY_AFTER_SECS: u64 = 30;
 
 /// Settings of [`receiver_with`].
@@ -140,7 +140,7 @@ impl ReceiverOptions {
 
     /// How many confirmations may run at once (at least 1); default
     /// [`DEFAULT_MAX_CONFIRMING`]. A webhook that finds every slot taken is answered 503 with
-    /// `Retry-After` (Dromo retries failed deliveries), so a flood of webhooks, forged or not,
+    /// `Retry-After` (a refusal the sender sees, never a silent drop), so a flood of webhooks, forged or not,
     /// cannot pile up requests to Dromo.
     pub fn with_max_confirming(mut self, confirmations: usize) -> Self {
         self.max_confirming = confirmations.max(1);
