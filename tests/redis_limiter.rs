@@ -507,7 +507,7 @@ async fn asks_at_once_on_a_silent_redis_each_fail_within_their_own_timeout() {
             held.push(socket); // read nothing, answer nothing
         }
     });
-    let timeout = Duration::from_millis(600);
+    let timeout = Duration::from_millis(1000);
     let limiter = Arc::new(
         RedisRateLimiter::new(
             &format!("redis://127.0.0.1:{port}"),
@@ -538,7 +538,7 @@ async fn asks_at_once_on_a_silent_redis_each_fail_within_their_own_timeout() {
     }
     // Each within its own timeout (plus scheduling slack), not 1×, 2×, 3×, 4× the timeout.
     for elapsed in &took {
-        assert!(*elapsed < timeout + Duration::from_millis(350), "{took:?}");
+        assert!(*elapsed < timeout + Duration::from_millis(600), "{took:?}");
     }
     holder.abort();
 }
