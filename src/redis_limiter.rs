@@ -82,8 +82,11 @@ pub struct RedisRateLimiter {
     /// Where Redis is, for errors and `Debug`: host, port and database, never a password.
     target: String,
     /// One multiplexed connection shared by every task; dropped after a failure, so the next
-    /// ask connects again.
-    connection: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// ask connects again. Never locked across an `.await`.
+    connection: std::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// Taken by the one task that connects, so that tasks asking at once share one new
+    /// connection; each waits for it within its own deadline.
+    connecting: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for RedisRateLimiter {
@@ -154,7 +157,8 @@ impl RedisRateLimiter {
             burst: 1,
             timeout: DEFAULT_REDIS_TIMEOUT,
             target,
-            connection: tokio::sync::Mutex::new(None),
+            connection: std::sync::Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -199,10 +203,10 @@ impl RedisRateLimiter {
         self
     }
 
-    /// How long one ask of Redis (connecting included) may take before
-    /// [`acquire`](RateLimiter::acquire) fails (default 2 s; a connection that was open is
-    /// replaced once first, so a failure may take up to about three times this). The wait for
-    /// the budget itself is not limited.
+    /// How long one ask of Redis may take before [`acquire`](RateLimiter::acquire) fails
+    /// (default 2 s): waiting for a connection, connecting, and replacing once a connection
+    /// that failed, all within it, however many tasks ask at once. The wait for the budget
+    /// itself is not limited.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -219,34 +223,46 @@ impl RedisRateLimiter {
     }
 
     /// Asks Redis once: `Ok(None)` when one action is allowed (and counted), `Ok(Some(wait))`
-    /// when the budget is spent until `wait` has passed. A connection that fails is replaced once
-    /// (Redis restarted, an idle connection was cut) before the failure is reported.
+    /// when the budget is spent until `wait` has passed. Everything happens within one timeout
+    /// from now: a connection that fails (Redis restarted, an idle connection was cut) is
+    /// replaced once if time remains, then the failure is reported.
     async fn ask(&self) -> Result<Option<Duration>, Error> {
-        match self.ask_once().await {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        match self.ask_once(deadline).await {
             Ok(answer) => Ok(answer),
-            Err(Failure { reused: true, .. }) => self
-                .ask_once()
+            Err(Failure { reused: true, .. }) if tokio::time::Instant::now() < deadline => self
+                .ask_once(deadline)
                 .await
                 .map_err(|failure| self.error(failure.cause)),
             Err(failure) => Err(self.error(failure.cause)),
         }
     }
 
-    /// One ask on the shared connection (made first if there is none), within the timeout.
-    async fn ask_once(&self) -> Result<Option<Duration>, Failure> {
-        let (mut connection, reused) = self.connection().await.map_err(|cause| Failure {
-            reused: false,
-            cause,
-        })?;
+    /// One ask on the shared connection (made first if there is none), by `deadline`.
+    async fn ask_once(&self, deadline: tokio::time::Instant) -> Result<Option<Duration>, Failure> {
+        let (mut connection, reused) =
+            match tokio::time::timeout_at(deadline, self.connection()).await {
+                Ok(Ok(connection)) => connection,
+                Ok(Err(cause)) => {
+                    return Err(Failure {
+                        reused: false,
+                        cause,
+                    })
+                }
+                Err(_) => {
+                    return Err(Failure {
+                        reused: false,
+                        cause: Cause::TimedOut,
+                    })
+                }
+            };
         let interval = micros(self.interval);
         let tolerance = interval.saturating_mul(u64::from(self.burst.saturating_sub(1)));
         let mut invocation = self.script.key(&self.key);
         invocation.arg(interval).arg(tolerance);
-        let answer = tokio::time::timeout(
-            self.timeout,
-            invocation.invoke_async::<u64>(&mut connection),
-        )
-        .await;
+        let answer =
+            tokio::time::timeout_at(deadline, invocation.invoke_async::<u64>(&mut connection))
+                .await;
         let cause = match answer {
             Ok(Ok(0)) => return Ok(None),
             Ok(Ok(wait)) => return Ok(Some(Duration::from_micros(wait))),
@@ -254,15 +270,27 @@ impl RedisRateLimiter {
             Err(_) => Cause::TimedOut,
         };
         // Whatever failed, the next ask starts on a new connection.
-        *self.connection.lock().await = None;
+        *self.slot() = None;
         Err(Failure { reused, cause })
     }
 
-    /// The shared connection and whether it was already open, or a new one.
+    /// The shared connection's slot (its lock is never held across an `.await`; a panic while
+    /// holding it cannot leave it inconsistent: it is one `Option`).
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<redis::aio::MultiplexedConnection>> {
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The shared connection and whether it was already open, or a new one. One task connects
+    /// at a time; the others wait for its connection (each caller bounds its own wait).
     async fn connection(&self) -> Result<(redis::aio::MultiplexedConnection, bool), Cause> {
-        let mut slot = self.connection.lock().await;
-        if let Some(connection) = slot.as_ref() {
-            return Ok((connection.clone(), true));
+        if let Some(connection) = self.slot().clone() {
+            return Ok((connection, true));
+        }
+        let _turn = self.connecting.lock().await;
+        if let Some(connection) = self.slot().clone() {
+            return Ok((connection, true));
         }
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.timeout))
@@ -275,7 +303,7 @@ impl RedisRateLimiter {
             Ok(Err(e)) => return Err(Cause::Redis(e)),
             Err(_) => return Err(Cause::TimedOut),
         };
-        *slot = Some(connection.clone());
+        *self.slot() = Some(connection.clone());
         Ok((connection, false))
     }
 

@@ -17,7 +17,7 @@
 //! ```
 //!
 //! With the `webhooks` feature, `webhooks::receiver` is a ready-made axum route that does all of
-//! this.
+//! this, and `webhooks::serve` serves it with a header read timeout.
 
 use crate::error::Error;
 use crate::ids::ImportId;
@@ -29,12 +29,26 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 #[cfg(feature = "webhooks")]
+mod body;
+#[cfg(feature = "webhooks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
 mod receiver;
 #[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
+mod serve;
+#[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
+mod stats;
+#[cfg(feature = "webhooks")]
 pub use receiver::{
-    receiver, receiver_with, ReceiverOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONFIRMING,
+    receiver, receiver_with, ReceiverOptions, DEFAULT_BODY_TIMEOUT,
+    DEFAULT_CONFIRMATIONS_PER_MINUTE, DEFAULT_CONFIRMATION_BURST, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONFIRMING,
 };
+#[cfg(feature = "webhooks")]
+pub use serve::{serve, ServeOptions, DEFAULT_HEADER_READ_TIMEOUT};
+#[cfg(feature = "webhooks")]
+pub use stats::{ReceiverCounts, ReceiverStats};
 
 /// The `event` of an import that ended `SUCCESSFUL`.
 pub const IMPORT_COMPLETED: &str = "import_completed";
@@ -227,6 +241,31 @@ impl WebhookEvent {
             | Self::HeadlessImportNeedsReview(data)
             | Self::HeadlessImportFailed(data) => Some(data),
             _ => None,
+        }
+    }
+
+    /// The event with nothing but its name and import id: what a confirmation establishes.
+    /// Every claimed field (such as a forged `status`) is gone, so that no claim decides
+    /// whether the event is confirmed, nor makes one copy differ from another.
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn without_claims(&self) -> Self {
+        let bare = |data: &WebhookImport| WebhookImport {
+            id: data.id,
+            filename: None,
+            user: None,
+            created_date: None,
+            import_type: None,
+            status: None,
+            num_data_rows: None,
+            development_mode: None,
+            has_data: None,
+            headless: None,
+        };
+        match self {
+            Self::ImportCompleted(data) => Self::ImportCompleted(bare(data)),
+            Self::HeadlessImportNeedsReview(data) => Self::HeadlessImportNeedsReview(bare(data)),
+            Self::HeadlessImportFailed(data) => Self::HeadlessImportFailed(bare(data)),
+            other => other.clone(),
         }
     }
 

@@ -495,6 +495,54 @@ async fn a_redis_that_never_answers_times_out() {
     drop(silent);
 }
 
+/// A Redis that accepts every connection and never answers: four asks at once each fail within
+/// their own timeout (none waits for another's connection attempt to time out first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asks_at_once_on_a_silent_redis_each_fail_within_their_own_timeout() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket); // read nothing, answer nothing
+        }
+    });
+    let timeout = Duration::from_millis(1000);
+    let limiter = Arc::new(
+        RedisRateLimiter::new(
+            &format!("redis://127.0.0.1:{port}"),
+            "test:silent-many",
+            20,
+            Duration::from_secs(1),
+        )
+        .unwrap()
+        .with_timeout(timeout),
+    );
+    let start = Instant::now();
+    let asks: Vec<_> = (0..4)
+        .map(|_| {
+            let limiter = Arc::clone(&limiter);
+            tokio::spawn(async move {
+                let result = tokio::time::timeout(Duration::from_secs(10), limiter.acquire()).await;
+                (result, start.elapsed())
+            })
+        })
+        .collect();
+    let mut took = Vec::new();
+    for ask in asks {
+        let (result, elapsed) = ask.await.unwrap();
+        let err = result.expect("acquire hung").unwrap_err();
+        assert!(matches!(err, Error::RateLimiterFailed { .. }), "{err:?}");
+        assert!(err.is_retryable(), "{err}");
+        took.push(elapsed);
+    }
+    // Each within its own timeout (plus scheduling slack), not 1×, 2×, 3×, 4× the timeout.
+    for elapsed in &took {
+        assert!(*elapsed < timeout + Duration::from_millis(600), "{took:?}");
+    }
+    holder.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_a_lasting_error_and_never_printed() {
     let Some(redis) = start_redis(&["--requirepass", "right-pass-41c9"]) else {
