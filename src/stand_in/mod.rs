@@ -266,10 +266,17 @@ pub struct StandInBuilder {
     config: Config,
     outcome: Outcome,
     rate_limit_period: Option<Duration>,
+    address: std::net::SocketAddr,
 }
+
+/// How many requests [`StandIn::requests`] keeps unless [`StandInBuilder::max_recorded_requests`]
+/// says otherwise: enough for any test, and a bound for a stand-in that serves for days.
+pub const DEFAULT_MAX_RECORDED_REQUESTS: usize = 100_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
+    /// The most recent requests kept for [`StandIn::requests`] (older ones are dropped).
+    pub(crate) max_recorded: usize,
     pub(crate) api_key: String,
     /// `None`: the first retrieve processes the import; `Some(n)`: each status lasts n polls.
     pub(crate) polls_per_step: Option<u32>,
@@ -288,6 +295,7 @@ impl Default for StandInBuilder {
     fn default() -> Self {
         StandInBuilder {
             config: Config {
+                max_recorded: DEFAULT_MAX_RECORDED_REQUESTS,
                 api_key: DEFAULT_API_KEY.to_owned(),
                 polls_per_step: None,
                 url_ttl: DEFAULT_UPLOAD_URL_TTL,
@@ -299,6 +307,7 @@ impl Default for StandInBuilder {
             },
             outcome: Outcome::Successful,
             rate_limit_period: None,
+            address: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
@@ -411,15 +420,41 @@ impl StandInBuilder {
         self
     }
 
-    /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
+    /// The address to listen on (default `127.0.0.1:0`: loopback, a free port). A fixed port
+    /// gives a stand-in whose base URL other programs can be told once (`dromo stand-in --port`).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .address(([127, 0, 0, 1], 0))
+    ///     .start()
+    ///     .await?;
+    /// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
+    pub fn address(mut self, address: impl Into<std::net::SocketAddr>) -> Self {
+        self.address = address.into();
+        self
+    }
+
+    /// How many of the most recent requests [`StandIn::requests`] keeps (default
+    /// [`DEFAULT_MAX_RECORDED_REQUESTS`]); older ones are dropped, so a long-lived stand-in's
+    /// memory stays bounded.
+    pub fn max_recorded_requests(mut self, n: usize) -> Self {
+        self.config.max_recorded = n;
+        self
+    }
+
+    /// Binds the [`address`](StandInBuilder::address) (default `127.0.0.1:0`) and starts
+    /// serving on the current tokio runtime.
     ///
     /// # Errors
-    /// When the port cannot be bound.
+    /// When the address cannot be bound.
     ///
     /// # Panics
     /// When called outside a tokio runtime (as `tokio::spawn` does).
     pub async fn start(self) -> std::io::Result<StandIn> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(self.address).await?;
         let addr = listener.local_addr()?;
         let origin = format!("http://{addr}");
         let inner = Arc::new(Inner {
@@ -633,7 +668,7 @@ impl StandIn {
     ///
     /// See [`RecordedRequest`] for an example.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.inner.lock().requests.clone()
+        self.inner.lock().requests.iter().cloned().collect()
     }
 
     /// The current status of import `id` (e.g. `"PENDING"`), without counting as a poll; `None`

@@ -1,7 +1,7 @@
 //! The stand-in's state: saved schemas, imports and their status machine, SFTP credentials and
 //! connectors, recorded requests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ pub(crate) struct State {
     pub(crate) imports: HashMap<Uuid, Import>,
     pub(crate) credentials: HashMap<Uuid, Credential>,
     pub(crate) connectors: HashMap<Uuid, Connector>,
-    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) requests: VecDeque<RecordedRequest>,
     next_seq: u64,
 }
 
@@ -68,7 +68,7 @@ impl State {
             imports: HashMap::new(),
             credentials: HashMap::new(),
             connectors: HashMap::new(),
-            requests: Vec::new(),
+            requests: VecDeque::new(),
             next_seq: 0,
         }
     }
