@@ -7,6 +7,7 @@
 //! each saying what it fixes and why; the binary implements the generated `CliConfig` trait
 //! (JSON on stdout, the crate's one-line errors on stderr).
 
+use crate::codegen::docs::snake_case;
 use crate::codegen::{catch_panics, parse, prepare, settings, CodegenError};
 use quote::quote;
 use serde_json::Value;
@@ -283,34 +284,6 @@ fn fallback_help(doc: &Value) -> HashMap<(String, String), String> {
         }
     }
     help
-}
-
-/// `listHeadlessImports` → `list_headless_imports`, `getURLs` → `get_urls` (as heck, which
-/// progenitor uses, splits words).
-fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c == '-' || c == '_' || c == ' ' {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            continue;
-        }
-        let previous = i.checked_sub(1).map(|p| chars[p]);
-        let next = chars.get(i + 1);
-        let starts_word = c.is_uppercase()
-            && previous.is_some_and(|p| {
-                p.is_lowercase()
-                    || p.is_ascii_digit()
-                    || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
-            });
-        if starts_word && !out.ends_with('_') {
-            out.push('_');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
 }
 
 /// `original_filename`, `authType` → `original-filename`, `auth-type` (progenitor's flags).
