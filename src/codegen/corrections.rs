@@ -631,7 +631,9 @@ fn schema_ids_are_described_as_schema_ids(doc: &mut Value) -> Result<(), Correct
         .ok_or_else(|| missing(NAME, pointer, "no `/schemas/{id}/` path"))?;
     let mut corrected = 0;
     for operation in item.values_mut() {
-        let params = operation.get_mut("parameters").and_then(Value::as_array_mut);
+        let params = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut);
         for param in params.into_iter().flatten() {
             let is_id = param.get("name").and_then(Value::as_str) == Some("id");
             let wrong =

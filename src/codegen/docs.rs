@@ -174,7 +174,7 @@ impl Spec {
         if self.components.contains(name) {
             return format!(
                 "Dromo's `{name}` object: the spec's `components/schemas/{name}`, which has no \
-                 description (its properties' descriptions are on the fields)."
+                 description."
             );
         }
         // A type typify made for part of another: the longest known name it starts with.

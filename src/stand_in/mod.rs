@@ -31,6 +31,14 @@
 //! cannot be a field definition. What it cannot imitate honestly (reaching an SFTP server on
 //! another machine) answers 501 with a body saying so, never a 404 that reads as data.
 //!
+//! # From other processes and languages
+//!
+//! `dromo stand-in` (the command-line tool, feature `cli`) serves a stand-in until stopped, on
+//! `127.0.0.1` (`--port` fixes the port), and prints
+//! `export DROMO_BASE_URL=http://127.0.0.1:PORT/api/v1 DROMO_API_KEY=…`: every `dromo` command,
+//! the `import` example, curl or a Python or Node test suite can then use it, and its imports and
+//! schemas last until it stops. [`StandInBuilder::address`] does the same from Rust.
+//!
 //! # Testing your import code offline
 //!
 //! [`StandIn::client`] gives a [`Client`](crate::Client) for the stand-in (its base URL and key).
