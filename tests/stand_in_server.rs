@@ -269,3 +269,37 @@ fn curl_drives_a_whole_import() {
     ]);
     assert_eq!(json(&listed)["count"], 1);
 }
+
+#[test]
+fn a_state_dir_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let first = Server::start(&["--state-dir", state_arg]);
+    // Created and uploaded, not processed yet: the restarted stand-in processes it.
+    let id = ok(
+        &first.dromo(&["import", SAMPLE, "--schema", SCHEMA, "--no-wait"]),
+        "import --no-wait",
+    );
+    let id = id.trim().to_owned();
+    ok(&first.dromo(&["schema", "push", SCHEMA]), "schema push");
+    let (status, stderr) = first.stop();
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stderr.contains("its state is kept in"), "{stderr}");
+
+    let again = Server::start(&["--state-dir", state_arg]);
+    let waited = ok(&again.dromo(&["wait", &id]), "wait after the restart");
+    assert!(waited.contains("succeeded"), "{waited}");
+    let rows = ok(&again.dromo(&["results", &id]), "results after the restart");
+    assert_eq!(rows.lines().count(), 50);
+    let pulled = ok(&again.dromo(&["schema", "pull", "people"]), "schema pull");
+    assert!(pulled.contains("\"people\""), "{pulled}");
+    let listed = ok(&again.dromo(&["imports", "list"]), "imports list");
+    assert!(listed.contains(&id), "{listed}");
+    drop(again);
+
+    // Without the directory, a new stand-in starts empty.
+    let fresh = Server::start(&[]);
+    let output = fresh.dromo(&["wait", &id]);
+    assert_eq!(output.status.code(), Some(6), "{}", text(&output.stderr));
+}

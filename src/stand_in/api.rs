@@ -68,6 +68,9 @@ async fn dispatch(State(inner): State<Arc<Inner>>, request: Request) -> Response
         state.requests.pop_front();
     }
     drop(state);
+    if let Some(store) = &inner.store {
+        store.save(&inner);
+    }
     response
 }
 

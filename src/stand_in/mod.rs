@@ -145,6 +145,7 @@ mod http;
 mod imports;
 mod limits;
 mod number_format;
+mod persist;
 mod process;
 mod s3;
 mod schemas;
@@ -275,6 +276,7 @@ pub struct StandInBuilder {
     outcome: Outcome,
     rate_limit_period: Option<Duration>,
     address: std::net::SocketAddr,
+    state_dir: Option<std::path::PathBuf>,
 }
 
 /// How many requests [`StandIn::requests`] keeps unless [`StandInBuilder::max_recorded_requests`]
@@ -316,6 +318,7 @@ impl Default for StandInBuilder {
             outcome: Outcome::Successful,
             rate_limit_period: None,
             address: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_dir: None,
         }
     }
 }
@@ -445,6 +448,43 @@ impl StandInBuilder {
         self
     }
 
+    /// Keeps the state in `dir` (created if needed): saved schemas, imports with their uploaded
+    /// files and results, SFTP credentials (their secrets too, as given) and connectors, written
+    /// after every request and read back at start, so a stand-in restarted on the same directory
+    /// carries on (`dromo stand-in --state-dir DIR`). Upload URLs name the port: restart on the
+    /// same [`address`](StandInBuilder::address) for an upload still to be made.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let dir = tempfile::tempdir()?;
+    /// let first = dromo_client::stand_in::StandIn::builder().state_dir(dir.path()).start().await?;
+    /// reqwest::Client::new()
+    ///     .post(format!("{}/schemas/", first.base_url()))
+    ///     .header("X-Dromo-License-Key", first.api_key())
+    ///     .json(&serde_json::json!({"name": "people", "fields": [], "settings": {}}))
+    ///     .send()
+    ///     .await
+    ///     .map_err(std::io::Error::other)?;
+    /// first.shutdown().await;
+    /// let again = dromo_client::stand_in::StandIn::builder().state_dir(dir.path()).start().await?;
+    /// let schemas: serde_json::Value = reqwest::Client::new()
+    ///     .get(format!("{}/schemas/", again.base_url()))
+    ///     .header("X-Dromo-License-Key", again.api_key())
+    ///     .send()
+    ///     .await
+    ///     .and_then(|r| r.error_for_status())
+    ///     .map_err(std::io::Error::other)?
+    ///     .json()
+    ///     .await
+    ///     .map_err(std::io::Error::other)?;
+    /// assert_eq!(schemas[0]["name"], "people");
+    /// # Ok(()) }
+    /// ```
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
     /// How many of the most recent requests [`StandIn::requests`] keeps (default
     /// [`DEFAULT_MAX_RECORDED_REQUESTS`]); older ones are dropped, so a long-lived stand-in's
     /// memory stays bounded.
@@ -457,18 +497,32 @@ impl StandInBuilder {
     /// serving on the current tokio runtime.
     ///
     /// # Errors
-    /// When the address cannot be bound.
+    /// When the address cannot be bound, or the [`state_dir`](StandInBuilder::state_dir) cannot
+    /// be created or read.
     ///
     /// # Panics
     /// When called outside a tokio runtime (as `tokio::spawn` does).
     pub async fn start(self) -> std::io::Result<StandIn> {
+        let mut state = State::new(self.outcome);
+        let store = match self.state_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir)?;
+                persist::load(&dir, &mut state)?;
+                Some(persist::Store {
+                    dir,
+                    writing: Mutex::new(()),
+                })
+            }
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(self.address).await?;
         let addr = listener.local_addr()?;
         let origin = format!("http://{addr}");
         let inner = Arc::new(Inner {
             config: self.config,
             origin,
-            state: Mutex::new(State::new(self.outcome)),
+            store,
+            state: Mutex::new(state),
             limits: self
                 .rate_limit_period
                 .map(|p| Mutex::new(limits::Limits::new(p))),
@@ -499,6 +553,8 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     /// `http://127.0.0.1:PORT`
     pub(crate) origin: String,
+    /// Where the state is kept, with [`StandInBuilder::state_dir`].
+    pub(crate) store: Option<persist::Store>,
     pub(crate) state: Mutex<State>,
     /// Dromo's rate limits, when [`StandInBuilder::enforce_rate_limits`] asked for them.
     pub(crate) limits: Option<Mutex<limits::Limits>>,

@@ -77,6 +77,16 @@ impl State {
         self.next_seq += 1;
         self.next_seq
     }
+
+    /// The last sequence number given (kept by `persist.rs`).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Continues numbering after `last` (a state read back by `persist.rs`).
+    pub(crate) fn resume_seq(&mut self, last: u64) {
+        self.next_seq = self.next_seq.max(last);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +100,20 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// The status named `text` (as [`Status::as_str`] writes it).
+    pub(crate) fn parse(text: &str) -> Option<Status> {
+        [
+            Status::AwaitingUpload,
+            Status::Pending,
+            Status::Running,
+            Status::Successful,
+            Status::NeedsReview,
+            Status::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::AwaitingUpload => "AWAITING_UPLOAD",
