@@ -461,9 +461,14 @@ impl StandInBuilder {
     /// reqwest::Client::new()
     ///     .post(format!("{}/schemas/", first.base_url()))
     ///     .header("X-Dromo-License-Key", first.api_key())
-    ///     .json(&serde_json::json!({"name": "people", "fields": [], "settings": {}}))
+    ///     .json(&serde_json::json!({
+    ///         "name": "people",
+    ///         "fields": [{"key": "email", "label": "Email"}],
+    ///         "settings": {},
+    ///     }))
     ///     .send()
     ///     .await
+    ///     .and_then(|r| r.error_for_status())
     ///     .map_err(std::io::Error::other)?;
     /// first.shutdown().await;
     /// let again = dromo_client::stand_in::StandIn::builder().state_dir(dir.path()).start().await?;
