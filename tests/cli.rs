@@ -90,10 +90,10 @@ async fn import_writes_csv_and_jsonl_files() {
     assert!(text(&output.stderr).contains(&format!("{SAMPLE_ROWS} rows")));
     let csv = std::fs::read_to_string(&csv_out).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    // Columns in key order (the rows are JSON objects).
-    assert_eq!(lines[0], "company,email");
+    // Columns in the schema file's order (email, then company), not alphabetical.
+    assert_eq!(lines[0], "email,company");
     assert_eq!(lines.len(), SAMPLE_ROWS + 1);
-    assert_eq!(lines[1], "Example Co 0,margaret.turing0@example.com");
+    assert_eq!(lines[1], "margaret.turing0@example.com,Example Co 0");
 
     let jsonl_out = dir.path().join("rows.jsonl");
     let output = dromo(
@@ -307,6 +307,8 @@ async fn bad_input_is_one_line_exit_2_and_sends_nothing() {
     let schema = schema.to_str().unwrap();
     let not_json = dir.path().join("not.json");
     std::fs::write(&not_json, "key,label\n").unwrap();
+    let spreadsheet = dir.path().join("book.xlsx");
+    std::fs::write(&spreadsheet, b"PK\x03\x04").unwrap();
     let not_schema = dir.path().join("not-schema.json");
     std::fs::write(&not_schema, r#"{"name": "x", "fields": [{"label": 3}]}"#).unwrap();
     let cases: Vec<Vec<&str>> = vec![
@@ -314,7 +316,8 @@ async fn bad_input_is_one_line_exit_2_and_sends_nothing() {
         vec!["import", SAMPLE, "--schema", not_json.to_str().unwrap()],
         vec!["import", SAMPLE, "--schema", not_schema.to_str().unwrap()],
         vec!["import", SAMPLE, "--schema-id", "not-a-uuid"],
-        vec!["import", SAMPLE],
+        // No schema and no header row to build one from.
+        vec!["import", spreadsheet.to_str().unwrap()],
         vec!["import", SAMPLE, "--schema", schema, "--frobnicate"],
         vec!["wait", "42"],
         vec!["results", "nope"],
@@ -608,4 +611,157 @@ async fn on_a_terminal_the_wait_spinner_shows_each_status() {
         .find(&format!("import {id} is RUNNING"))
         .expect("the spinner showed RUNNING");
     assert!(pending < running, "{screen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_without_a_schema_builds_one_from_the_header_row() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let output = dromo(&server, &["import", SAMPLE, "--out", out.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr)
+            .contains("schema: inline, from the header row: first_name, last_name, email"),
+        "{}",
+        text(&output.stderr)
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    // The header's order (First Name,Last Name,Email,Company,Notes), keys in snake_case.
+    assert_eq!(lines[0], "first_name,last_name,email,company,notes");
+    assert_eq!(lines.len(), SAMPLE_ROWS + 1);
+    assert!(lines[1].starts_with("Margaret,Turing,margaret.turing0@example.com,"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_prints_nothing_but_results() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let output = dromo(
+        &server,
+        &["-q", "import", SAMPLE, "--out", out.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(text(&output.stderr), "", "quiet printed a summary");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        SAMPLE_ROWS + 1
+    );
+}
+
+#[test]
+fn a_bad_id_says_what_an_id_looks_like() {
+    for (args, expected) in [
+        (
+            &["wait", "nope"][..],
+            "`nope` is not an import id: ids are UUIDs like ",
+        ),
+        (
+            &["api", "retrieve-headless-import", "--id", "nope"][..],
+            "`nope` is not an id: ids are UUIDs like ",
+        ),
+        (
+            &["import", SAMPLE, "--schema-id", "nope"][..],
+            "`nope` is not a schema id: ids are UUIDs like ",
+        ),
+    ] {
+        let output = dromo_bare(args);
+        assert_eq!(code(&output), 2, "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("invalid character"), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn a_mistyped_command_gets_a_suggestion() {
+    let output = dromo_bare(&["improt", "x.csv"]);
+    assert_eq!(code(&output), 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("tip:") && stderr.contains("'import'"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let output = dromo_bare(&["api", "list-headless-import"]);
+    assert!(
+        text(&output.stderr).contains("'list-headless-imports'"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn stand_in_flag_says_its_state_ends_with_the_command() {
+    let output = dromo_bare(&["--stand-in", "imports", "list"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("its imports and schemas end with the command"),
+        "{}",
+        text(&output.stderr)
+    );
+    // An id from another command is unknown to this one's stand-in: the message says why.
+    let output = dromo_bare(&["--stand-in", "wait", "94187d21-9820-420f-b08c-a80cbbf52604"]);
+    assert_eq!(code(&output), 6);
+    let stderr = text(&output.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap();
+    assert!(error.contains("(HTTP 404)"), "{error}");
+    assert!(error.contains("state ends with the command"), "{error}");
+    assert!(error.contains("dromo stand-in"), "{error}");
+    assert!(!error.contains("check the id"), "{error}");
+}
+
+#[test]
+fn an_empty_list_prints_an_integer_count_and_an_empty_results_array() {
+    let output = dromo_bare(&["--stand-in", "api", "list-headless-imports", "--json"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.trim(), r#"{"count":0,"results":[]}"#);
+}
+
+#[test]
+fn the_readme_schema_file_creates_a_saved_schema() {
+    let output = dromo_bare(&[
+        "--stand-in",
+        "api",
+        "create-import-schema",
+        "--json-body",
+        "tests/data/schema.json",
+    ]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(created["name"], "people");
+    assert_eq!(created["fields"][0]["key"], "first_name");
+}
+
+#[test]
+fn generated_flags_have_descriptions() {
+    for (operation, expected) in [
+        // The spec's own description.
+        ("create-headless-import", "Name of the file being imported"),
+        // None in the spec: what the flag sets, from the spec.
+        (
+            "create-import-schema",
+            "Sets `name` in the request body (text)",
+        ),
+        ("get-upload-metadata", "The `id` path parameter (a UUID)."),
+    ] {
+        let output = dromo_bare(&["api", operation, "--help"]);
+        assert_eq!(code(&output), 0);
+        let help = text(&output.stdout);
+        assert!(help.contains(expected), "{operation}: {help}");
+        // Every flag line is followed by a description line.
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("--") {
+                let next = lines.get(i + 1).map_or("", |l| l.trim());
+                assert!(!next.is_empty(), "{operation}: `{line}` has no description");
+            }
+        }
+    }
 }

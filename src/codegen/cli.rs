@@ -7,8 +7,11 @@
 //! each saying what it fixes and why; the binary implements the generated `CliConfig` trait
 //! (JSON on stdout, the crate's one-line errors on stderr).
 
-use crate::codegen::{catch_panics, parse, settings, CodegenError};
+use crate::codegen::docs::snake_case;
+use crate::codegen::{catch_panics, parse, prepare, settings, CodegenError};
 use quote::quote;
+use serde_json::Value;
+use std::collections::HashMap;
 
 /// The path under which the CLI reaches the generated client (`Client`, `builder`, `types`).
 const CLIENT_PATH: &str = "dromo_client::generated";
@@ -21,6 +24,7 @@ pub fn generate_cli(spec: &[u8]) -> Result<String, CodegenError> {
     let mut file =
         syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
     fix(&mut file).map_err(CodegenError::Generate)?;
+    every_flag_described(&mut file, &prepare(spec)?).map_err(CodegenError::Generate)?;
     Ok(prettyplease::unparse(&file))
 }
 
@@ -156,6 +160,135 @@ fn no_unread_template_flag(file: &mut syn::File, code: &str) -> Result<(), Strin
         return Err("no command has a `--json-body-template` flag".to_owned());
     }
     Ok(())
+}
+
+/// progenitor gives a flag the spec's description of its parameter or body property, and none
+/// where the spec has none (13 flags today, e.g. `create-import-schema --name`): `--help` would
+/// list them bare. Each such flag gets a help line saying what it sets, from the spec: where it
+/// goes (path, query, body) and its type; a flag the spec cannot be matched to says that the spec
+/// does not describe it.
+fn every_flag_described(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+    let fallbacks = fallback_help(doc);
+    /// Adds help to the `.arg(..)` links of a `clap::Command::new("")...` chain that have none.
+    fn describe(expr: &mut syn::Expr, method: &str, fallbacks: &HashMap<(String, String), String>) {
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        describe(&mut call.receiver, method, fallbacks);
+        if call.method != "arg" {
+            return;
+        }
+        let Some(arg) = call.args.first_mut() else {
+            return;
+        };
+        let text = quote!(#arg).to_string();
+        if text.contains(". help (") {
+            return;
+        }
+        let flag = text
+            .split_once("Arg :: new (\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(flag, _)| flag.to_owned())
+            .unwrap_or_default();
+        let help = fallbacks
+            .get(&(method.to_owned(), flag.clone()))
+            .cloned()
+            .unwrap_or_else(|| format!("`{flag}` (the spec does not describe it)."));
+        *arg = syn::parse_quote!(#arg.help(#help));
+    }
+    let mut found = false;
+    for method in cli_methods(file)? {
+        let name = method.sig.ident.to_string();
+        let Some(operation) = name.strip_prefix("cli_") else {
+            continue;
+        };
+        if let Some(syn::Stmt::Expr(chain, None)) = method.block.stmts.last_mut() {
+            describe(chain, operation, &fallbacks);
+            found = true;
+        }
+    }
+    if !found {
+        return Err("no `cli_*` method ends with its `clap::Command`".to_owned());
+    }
+    Ok(())
+}
+
+/// A help line for every parameter and body property of every operation, keyed by
+/// `(operation id in snake_case, flag name)`: `The `id` path parameter (a UUID).`
+fn fallback_help(doc: &Value) -> HashMap<(String, String), String> {
+    let mut help = HashMap::new();
+    let resolve = |value: &Value| -> Option<Value> {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => doc.pointer(reference.trim_start_matches('#')).cloned(),
+            None => Some(value.clone()),
+        }
+    };
+    let type_of = |schema: &Value| -> String {
+        let schema = resolve(schema).unwrap_or(Value::Null);
+        match (
+            schema.get("type").and_then(Value::as_str),
+            schema.get("format").and_then(Value::as_str),
+        ) {
+            (_, Some("uuid")) => "a UUID".to_owned(),
+            (Some("string"), _) => "text".to_owned(),
+            (Some(kind), _) => format!("a {kind}"),
+            (None, _) => "JSON".to_owned(),
+        }
+    };
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return help;
+    };
+    for item in paths.values() {
+        let shared = item.get("parameters").and_then(Value::as_array);
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for operation in item.values() {
+            let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let id = snake_case(id);
+            let own = operation.get("parameters").and_then(Value::as_array);
+            for parameter in shared.into_iter().chain(own).flatten() {
+                let Some(parameter) = resolve(parameter) else {
+                    continue;
+                };
+                let (Some(name), Some(place)) = (
+                    parameter.get("name").and_then(Value::as_str),
+                    parameter.get("in").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                let kind = type_of(parameter.get("schema").unwrap_or(&Value::Null));
+                help.insert(
+                    (id.clone(), flag_name(name)),
+                    format!("The `{name}` {place} parameter ({kind})."),
+                );
+            }
+            let body = operation
+                .pointer("/requestBody/content/application~1json/schema")
+                .and_then(resolve);
+            let properties = body
+                .as_ref()
+                .and_then(|body| body.get("properties"))
+                .and_then(Value::as_object);
+            for (name, schema) in properties.into_iter().flatten() {
+                help.insert(
+                    (id.clone(), flag_name(name)),
+                    format!(
+                        "Sets `{name}` in the request body ({}); overrides --json-body's.",
+                        type_of(schema)
+                    ),
+                );
+            }
+        }
+    }
+    help
+}
+
+/// `original_filename`, `authType` → `original-filename`, `auth-type` (progenitor's flags).
+fn flag_name(name: &str) -> String {
+    snake_case(name).replace('_', "-")
 }
 
 /// The methods of `impl Cli`: `cli_*` (each command's flags) and `execute_*` (each command).

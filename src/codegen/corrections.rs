@@ -58,6 +58,7 @@ pub fn apply(doc: &mut Value) -> Result<(), CorrectionError> {
     field_type_defaults_to_string(doc)?;
     step_hooks_accept_documented_types(doc)?;
     response_integers_are_whole_numbers(doc)?;
+    schema_ids_are_described_as_schema_ids(doc)?;
     Ok(())
 }
 
@@ -612,5 +613,43 @@ fn response_integers_are_whole_numbers(doc: &mut Value) -> Result<(), Correction
             WHOLE_NUMBER_SCHEMA.to_owned(),
             json!({ "type": "integer", "description": "A whole number; `1000.0` is read as 1000." }),
         );
+    Ok(())
+}
+
+/// Fact: the operations on `/schemas/{id}/` take a saved import schema's id (their summaries:
+/// "Returns one saved import schema by ID", "Updates an existing import schema", …), but the
+/// spec describes that `id` as "Headless import ID", copied from `/headless/imports/{id}/`; the
+/// generated docs and `dromo api get-import-schema --help` would ask for the wrong id.
+///
+/// Correction: the description of `id` on the three operations becomes "Import schema ID".
+fn schema_ids_are_described_as_schema_ids(doc: &mut Value) -> Result<(), CorrectionError> {
+    const NAME: &str = "schema_ids_are_described_as_schema_ids";
+    let pointer = "/paths/~1schemas~1{id}~1";
+    let item = doc
+        .pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| missing(NAME, pointer, "no `/schemas/{id}/` path"))?;
+    let mut corrected = 0;
+    for operation in item.values_mut() {
+        let params = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut);
+        for param in params.into_iter().flatten() {
+            let is_id = param.get("name").and_then(Value::as_str) == Some("id");
+            let wrong =
+                param.get("description").and_then(Value::as_str) == Some("Headless import ID");
+            if is_id && wrong {
+                param["description"] = json!("Import schema ID");
+                corrected += 1;
+            }
+        }
+    }
+    if corrected != 3 {
+        return Err(missing(
+            NAME,
+            pointer,
+            "expected `id` described as \"Headless import ID\" on get, put and delete",
+        ));
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod convert;
 pub mod corrections;
+pub mod docs;
 pub mod errors;
 
 use serde_json::Value;
@@ -71,6 +72,8 @@ pub fn generate_client(spec: &[u8], json_schema: bool) -> Result<String, Codegen
         syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
     // Every operation's `send` returns `crate::Error` (see `errors.rs` for why it is a transform).
     errors::map_send_errors(&mut file).map_err(CodegenError::Generate)?;
+    // What the spec leaves undescribed gets a line; the hand-written methods to prefer.
+    docs::document(&mut file, &prepare(spec)?).map_err(CodegenError::Generate)?;
     Ok(prettyplease::unparse(&file))
 }
 

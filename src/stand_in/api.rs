@@ -56,13 +56,21 @@ async fn dispatch(State(inner): State<Arc<Inner>>, request: Request) -> Response
     };
 
     tracing::debug!(%method, %path, status = response.status().as_u16(), "stand-in answer");
-    inner.lock().requests.push(RecordedRequest {
+    let mut state = inner.lock();
+    state.requests.push_back(RecordedRequest {
         method,
         path,
         headers,
         body_len,
         status: response.status().as_u16(),
     });
+    while state.requests.len() > inner.config.max_recorded {
+        state.requests.pop_front();
+    }
+    drop(state);
+    if let Some(store) = &inner.store {
+        store.save(&inner);
+    }
     response
 }
 

@@ -31,6 +31,14 @@
 //! cannot be a field definition. What it cannot imitate honestly (reaching an SFTP server on
 //! another machine) answers 501 with a body saying so, never a 404 that reads as data.
 //!
+//! # From other processes and languages
+//!
+//! `dromo stand-in` (the command-line tool, feature `cli`) serves a stand-in until stopped, on
+//! `127.0.0.1` (`--port` fixes the port), and prints
+//! `export DROMO_BASE_URL=http://127.0.0.1:PORT/api/v1 DROMO_API_KEY=…`: every `dromo` command,
+//! the `import` example, curl or a Python or Node test suite can then use it, and its imports and
+//! schemas last until it stops. [`StandInBuilder::address`] does the same from Rust.
+//!
 //! # Testing your import code offline
 //!
 //! [`StandIn::client`] gives a [`Client`](crate::Client) for the stand-in (its base URL and key).
@@ -137,6 +145,7 @@ mod http;
 mod imports;
 mod limits;
 mod number_format;
+mod persist;
 mod process;
 mod s3;
 mod schemas;
@@ -266,10 +275,18 @@ pub struct StandInBuilder {
     config: Config,
     outcome: Outcome,
     rate_limit_period: Option<Duration>,
+    address: std::net::SocketAddr,
+    state_dir: Option<std::path::PathBuf>,
 }
+
+/// How many requests [`StandIn::requests`] keeps unless [`StandInBuilder::max_recorded_requests`]
+/// says otherwise: enough for any test, and a bound for a stand-in that serves for days.
+pub const DEFAULT_MAX_RECORDED_REQUESTS: usize = 100_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
+    /// The most recent requests kept for [`StandIn::requests`] (older ones are dropped).
+    pub(crate) max_recorded: usize,
     pub(crate) api_key: String,
     /// `None`: the first retrieve processes the import; `Some(n)`: each status lasts n polls.
     pub(crate) polls_per_step: Option<u32>,
@@ -288,6 +305,7 @@ impl Default for StandInBuilder {
     fn default() -> Self {
         StandInBuilder {
             config: Config {
+                max_recorded: DEFAULT_MAX_RECORDED_REQUESTS,
                 api_key: DEFAULT_API_KEY.to_owned(),
                 polls_per_step: None,
                 url_ttl: DEFAULT_UPLOAD_URL_TTL,
@@ -299,6 +317,8 @@ impl Default for StandInBuilder {
             },
             outcome: Outcome::Successful,
             rate_limit_period: None,
+            address: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_dir: None,
         }
     }
 }
@@ -411,21 +431,103 @@ impl StandInBuilder {
         self
     }
 
-    /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
+    /// The address to listen on (default `127.0.0.1:0`: loopback, a free port). A fixed port
+    /// gives a stand-in whose base URL other programs can be told once (`dromo stand-in --port`).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let server = dromo_client::stand_in::StandIn::builder()
+    ///     .address(([127, 0, 0, 1], 0))
+    ///     .start()
+    ///     .await?;
+    /// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
+    pub fn address(mut self, address: impl Into<std::net::SocketAddr>) -> Self {
+        self.address = address.into();
+        self
+    }
+
+    /// Keeps the state in `dir` (created if needed): saved schemas, imports with their uploaded
+    /// files and results, SFTP credentials (their secrets too, as given) and connectors, written
+    /// after every request and read back at start, so a stand-in restarted on the same directory
+    /// carries on (`dromo stand-in --state-dir DIR`). Upload URLs name the port: restart on the
+    /// same [`address`](StandInBuilder::address) for an upload still to be made.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let dir = tempfile::tempdir()?;
+    /// let first = dromo_client::stand_in::StandIn::builder().state_dir(dir.path()).start().await?;
+    /// reqwest::Client::new()
+    ///     .post(format!("{}/schemas/", first.base_url()))
+    ///     .header("X-Dromo-License-Key", first.api_key())
+    ///     .json(&serde_json::json!({
+    ///         "name": "people",
+    ///         "fields": [{"key": "email", "label": "Email"}],
+    ///         "settings": {},
+    ///     }))
+    ///     .send()
+    ///     .await
+    ///     .and_then(|r| r.error_for_status())
+    ///     .map_err(std::io::Error::other)?;
+    /// first.shutdown().await;
+    /// let again = dromo_client::stand_in::StandIn::builder().state_dir(dir.path()).start().await?;
+    /// let schemas: serde_json::Value = reqwest::Client::new()
+    ///     .get(format!("{}/schemas/", again.base_url()))
+    ///     .header("X-Dromo-License-Key", again.api_key())
+    ///     .send()
+    ///     .await
+    ///     .and_then(|r| r.error_for_status())
+    ///     .map_err(std::io::Error::other)?
+    ///     .json()
+    ///     .await
+    ///     .map_err(std::io::Error::other)?;
+    /// assert_eq!(schemas[0]["name"], "people");
+    /// # Ok(()) }
+    /// ```
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// How many of the most recent requests [`StandIn::requests`] keeps (default
+    /// [`DEFAULT_MAX_RECORDED_REQUESTS`]); older ones are dropped, so a long-lived stand-in's
+    /// memory stays bounded.
+    pub fn max_recorded_requests(mut self, n: usize) -> Self {
+        self.config.max_recorded = n;
+        self
+    }
+
+    /// Binds the [`address`](StandInBuilder::address) (default `127.0.0.1:0`) and starts
+    /// serving on the current tokio runtime.
     ///
     /// # Errors
-    /// When the port cannot be bound.
+    /// When the address cannot be bound, or the [`state_dir`](StandInBuilder::state_dir) cannot
+    /// be created or read.
     ///
     /// # Panics
     /// When called outside a tokio runtime (as `tokio::spawn` does).
     pub async fn start(self) -> std::io::Result<StandIn> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let mut state = State::new(self.outcome);
+        let store = match self.state_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir)?;
+                persist::load(&dir, &mut state)?;
+                Some(persist::Store {
+                    dir,
+                    writing: Mutex::new(()),
+                })
+            }
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind(self.address).await?;
         let addr = listener.local_addr()?;
         let origin = format!("http://{addr}");
         let inner = Arc::new(Inner {
             config: self.config,
             origin,
-            state: Mutex::new(State::new(self.outcome)),
+            store,
+            state: Mutex::new(state),
             limits: self
                 .rate_limit_period
                 .map(|p| Mutex::new(limits::Limits::new(p))),
@@ -456,6 +558,8 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     /// `http://127.0.0.1:PORT`
     pub(crate) origin: String,
+    /// Where the state is kept, with [`StandInBuilder::state_dir`].
+    pub(crate) store: Option<persist::Store>,
     pub(crate) state: Mutex<State>,
     /// Dromo's rate limits, when [`StandInBuilder::enforce_rate_limits`] asked for them.
     pub(crate) limits: Option<Mutex<limits::Limits>>,
@@ -633,7 +737,7 @@ impl StandIn {
     ///
     /// See [`RecordedRequest`] for an example.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.inner.lock().requests.clone()
+        self.inner.lock().requests.iter().cloned().collect()
     }
 
     /// The current status of import `id` (e.g. `"PENDING"`), without counting as a poll; `None`

@@ -30,7 +30,8 @@ pub(crate) struct Job {
 
 /// Processes `job`; the error is the message for the import's `import_errors`.
 pub(crate) fn run(job: Job) -> Result<Results, String> {
-    let mut out = Output::new(Validation::new(&job.fields))
+    let keys = job.fields.iter().map(|f| f.key.clone()).collect();
+    let mut out = Output::new(Validation::new(&job.fields), keys)
         .map_err(|e| format!("Could not store the results: {e}"))?;
     match &job.input {
         Input::File { path, filename } => read_file(path, filename, &job.fields, &mut out)?,
@@ -53,10 +54,41 @@ struct Output {
     path: TempPath,
     rows: u64,
     validation: Validation,
+    /// The schema's keys: each row's keys are written in this order, as Dromo's results have
+    /// them (whatever map `serde_json` is built with).
+    keys: Vec<String>,
+}
+
+/// A row written with its keys in the schema's order (then any others).
+struct InOrder<'a> {
+    keys: &'a [String],
+    row: &'a Map<String, Value>,
+}
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.row.len()))?;
+        let mut written = 0;
+        for key in self.keys {
+            if let Some(value) = self.row.get(key) {
+                map.serialize_entry(key, value)?;
+                written += 1;
+            }
+        }
+        if written < self.row.len() {
+            for (key, value) in self.row {
+                if !self.keys.contains(key) {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+        }
+        map.end()
+    }
 }
 
 impl Output {
-    fn new(validation: Validation) -> std::io::Result<Output> {
+    fn new(validation: Validation, keys: Vec<String>) -> std::io::Result<Output> {
         let (file, path) = NamedTempFile::new()?.into_parts();
         let mut writer = BufWriter::new(file);
         writer.write_all(b"[")?;
@@ -65,6 +97,7 @@ impl Output {
             path,
             rows: 0,
             validation,
+            keys,
         })
     }
 
@@ -73,6 +106,10 @@ impl Output {
         if self.rows > 0 {
             self.writer.write_all(b",")?;
         }
+        let row = InOrder {
+            keys: &self.keys,
+            row: &row,
+        };
         serde_json::to_writer(&mut self.writer, &row)?;
         self.rows += 1;
         Ok(())

@@ -1,7 +1,7 @@
 //! The stand-in's state: saved schemas, imports and their status machine, SFTP credentials and
 //! connectors, recorded requests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ pub(crate) struct State {
     pub(crate) imports: HashMap<Uuid, Import>,
     pub(crate) credentials: HashMap<Uuid, Credential>,
     pub(crate) connectors: HashMap<Uuid, Connector>,
-    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) requests: VecDeque<RecordedRequest>,
     next_seq: u64,
 }
 
@@ -68,7 +68,7 @@ impl State {
             imports: HashMap::new(),
             credentials: HashMap::new(),
             connectors: HashMap::new(),
-            requests: Vec::new(),
+            requests: VecDeque::new(),
             next_seq: 0,
         }
     }
@@ -76,6 +76,16 @@ impl State {
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
+    }
+
+    /// The last sequence number given (kept by `persist.rs`).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Continues numbering after `last` (a state read back by `persist.rs`).
+    pub(crate) fn resume_seq(&mut self, last: u64) {
+        self.next_seq = self.next_seq.max(last);
     }
 }
 
@@ -90,6 +100,20 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// The status named `text` (as [`Status::as_str`] writes it).
+    pub(crate) fn parse(text: &str) -> Option<Status> {
+        [
+            Status::AwaitingUpload,
+            Status::Pending,
+            Status::Running,
+            Status::Successful,
+            Status::NeedsReview,
+            Status::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::AwaitingUpload => "AWAITING_UPLOAD",

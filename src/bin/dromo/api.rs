@@ -29,9 +29,9 @@ fn name(command: CliCommand) -> String {
 pub fn add_operations(cli: clap::Command) -> clap::Command {
     cli.mut_subcommand(COMMAND, |api| {
         CliCommand::iter().fold(api, |api, command| {
-            api.subcommand(one_line_in_listing(
+            api.subcommand(friendly_ids(one_line_in_listing(
                 Cli::<JsonOutput>::get_command(command).name(name(command)),
-            ))
+            )))
         })
     })
 }
@@ -47,6 +47,29 @@ fn one_line_in_listing(command: clap::Command) -> clap::Command {
         Some((summary, _)) => command.about(summary.to_owned()).long_about(about),
         None => command,
     }
+}
+
+/// progenitor parses `format: uuid` flags with `uuid::Uuid`'s parser, whose error reads
+/// ``invalid character: found `n` at 0``: each is given a parser of the same type whose error
+/// says what an id looks like.
+fn friendly_ids(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| {
+        if arg.get_value_parser().type_id() == std::any::TypeId::of::<uuid::Uuid>() {
+            arg.value_parser(parse_uuid)
+        } else {
+            arg
+        }
+    })
+}
+
+/// A UUID flag's value, or an error that shows one.
+fn parse_uuid(text: &str) -> Result<uuid::Uuid, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "`{text}` is not an id: ids are UUIDs like {}",
+            crate::EXAMPLE_ID
+        )
+    })
 }
 
 /// Runs the operation chosen in `matches` (those of the `api` command) and prints its response.
@@ -96,18 +119,130 @@ pub struct JsonOutput {
 }
 
 impl JsonOutput {
-    fn print<T: serde::Serialize>(&self, value: &T) {
-        let text = if self.pretty {
-            serde_json::to_string_pretty(value)
-        } else {
-            serde_json::to_string(value)
-        };
+    fn print<T: serde::Serialize + schemars::JsonSchema>(&self, value: &T) {
+        let value = serde_json::to_value(value).map(|mut value| {
+            let root = schemars::schema_for!(T);
+            let schema = schemars::schema::Schema::Object(root.schema);
+            restore_empty_arrays(&mut value, &schema, &root.definitions, 0);
+            integral_numbers_as_integers(&mut value);
+            value
+        });
+        let text = value.and_then(|value| {
+            if self.pretty {
+                serde_json::to_string_pretty(&value)
+            } else {
+                serde_json::to_string(&value)
+            }
+        });
         let written = text
             .map_err(std::io::Error::from)
             .and_then(|text| writeln!(std::io::stdout().lock(), "{text}"));
         if written.is_err() {
             self.write_failed.set(true);
         }
+    }
+}
+
+/// The generated types skip an empty array when serialised (typify writes
+/// `skip_serializing_if = "Vec::is_empty"` on every array property the spec does not require), so
+/// an empty page would print `{"count":0}` with no `results`, and `jq '.results[]'` fails on it.
+/// The printed JSON has every array property the response type declares: an absent one is `[]`
+/// (the generated type reads an absent array as empty too, so nothing is invented).
+fn restore_empty_arrays(
+    value: &mut serde_json::Value,
+    schema: &schemars::schema::Schema,
+    definitions: &schemars::Map<String, schemars::schema::Schema>,
+    depth: usize,
+) {
+    use schemars::schema::{InstanceType, Schema, SingleOrVec};
+    /// Nested types deeper than this are printed as they are (no response type is this deep).
+    const MAX_DEPTH: usize = 32;
+    let Some(schema) = resolve(schema, definitions) else {
+        return;
+    };
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match value {
+        serde_json::Value::Object(map) => {
+            let Some(object) = &schema.object else { return };
+            for (name, property) in &object.properties {
+                match map.get_mut(name) {
+                    Some(inner) => restore_empty_arrays(inner, property, definitions, depth + 1),
+                    None => {
+                        let is_array = resolve(property, definitions).is_some_and(|p| {
+                            p.instance_type
+                                == Some(SingleOrVec::Single(Box::new(InstanceType::Array)))
+                        });
+                        if is_array {
+                            map.insert(name.clone(), serde_json::Value::Array(Vec::new()));
+                        }
+                    }
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            let Some(SingleOrVec::Single(item)) =
+                schema.array.as_ref().and_then(|a| a.items.as_ref())
+            else {
+                return;
+            };
+            let item: &Schema = item;
+            for element in items {
+                restore_empty_arrays(element, item, definitions, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The schema object behind `$ref`s and single-entry `allOf`s (how schemars describes a
+/// reference with a description).
+fn resolve<'a>(
+    mut schema: &'a schemars::schema::Schema,
+    definitions: &'a schemars::Map<String, schemars::schema::Schema>,
+) -> Option<&'a schemars::schema::SchemaObject> {
+    // A chain of references longer than this is a cycle.
+    for _ in 0..16 {
+        let schemars::schema::Schema::Object(object) = schema else {
+            return None;
+        };
+        if let Some(name) = object
+            .reference
+            .as_deref()
+            .and_then(|r| r.strip_prefix("#/definitions/"))
+        {
+            schema = definitions.get(name)?;
+            continue;
+        }
+        match object.subschemas.as_ref().and_then(|s| s.all_of.as_ref()) {
+            Some(all_of) if all_of.len() == 1 && object.object.is_none() => {
+                schema = &all_of[0];
+            }
+            _ => return Some(object),
+        }
+    }
+    None
+}
+
+/// The spec types some counts `number` (`count` of the headless import list, the fields of
+/// `/uploads/`), so the generated types hold them as `f64` and print `0.0`. A number with no
+/// fraction is printed as an integer: the same JSON number, as Dromo writes it.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    /// Beyond 2^53 an `f64` no longer holds every integer: such numbers stay as they are.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                if float.fract() == 0.0 && float.abs() <= EXACT {
+                    // In range and whole (checked above): the cast is exact.
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
     }
 }
 

@@ -1,7 +1,8 @@
 //! The hand-written workflow commands: `import`, `wait`, `results`, `imports list|delete`.
 
 use crate::exit::{self, Failure};
-use crate::output::{Format, RowWriter};
+use crate::header;
+use crate::output::{Format, Row, RowWriter};
 use crate::progress::Mode;
 use crate::schema_file;
 use dromo_client::{
@@ -9,7 +10,7 @@ use dromo_client::{
     WaitOptions, WaitOutcome,
 };
 use futures_util::{StreamExt, TryStreamExt};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,13 +28,9 @@ pub struct Context {
 pub struct ImportArgs {
     /// The file to import (.csv, .tsv, .xls or .xlsx).
     file: PathBuf,
-    /// A saved schema's id.
-    #[arg(
-        long,
-        value_name = "ID",
-        conflicts_with = "schema",
-        required_unless_present = "schema"
-    )]
+    /// A saved schema's id. Without it or --schema, the schema is built from the file's header
+    /// row (CSV and TSV): one string field per column, keyed by the header in snake_case.
+    #[arg(long, value_name = "ID", conflicts_with = "schema")]
     schema_id: Option<String>,
     /// A schema file: an array of fields, or an object with `fields` (see `dromo schema pull`).
     #[arg(long, value_name = "FILE.json")]
@@ -71,6 +68,10 @@ impl WaitFlags {
 pub struct Prepared {
     schema: Schema,
     name: String,
+    /// The inline schema's keys, in order (the CSV columns); empty for a saved schema.
+    keys: Vec<String>,
+    /// Where the schema came from, for the progress line.
+    from: &'static str,
 }
 
 impl ImportArgs {
@@ -82,20 +83,25 @@ impl ImportArgs {
         if !meta.is_file() {
             return Err(Failure::bad_input(format!("{shown} is not a file")));
         }
-        let schema = match (&self.schema_id, &self.schema) {
+        let (schema, keys, from) = match (&self.schema_id, &self.schema) {
             (Some(id), _) => {
                 let id: SchemaId = id.parse().map_err(|_| {
                     Failure::bad_input(format!(
-                        "`{id}` is not a schema id: give the saved schema's UUID"
+                        "`{id}` is not a schema id: ids are UUIDs like {}",
+                        crate::EXAMPLE_ID
                     ))
                 })?;
-                Schema::saved(id.to_string())
+                (Schema::saved(id.to_string()), Vec::new(), "a saved schema")
             }
-            (None, Some(path)) => Schema::inline(schema_file::read(path)?.fields),
+            (None, Some(path)) => {
+                let fields = schema_file::read(path)?.fields;
+                let keys = fields.iter().map(|f| f.key.clone()).collect();
+                (Schema::inline(fields), keys, "the schema file")
+            }
             (None, None) => {
-                return Err(Failure::bad_input(
-                    "give --schema-id ID or --schema FILE.json",
-                ))
+                let fields = header::schema(&self.file)?;
+                let keys = fields.iter().map(|f| f.key.clone()).collect();
+                (Schema::inline(fields), keys, "the header row")
             }
         };
         let name = self
@@ -105,7 +111,12 @@ impl ImportArgs {
             .unwrap_or_else(|| shown.to_string());
         let request = ImportRequest::new(schema.clone(), Source::file(name.clone()));
         request.validate()?;
-        Ok(Prepared { schema, name })
+        Ok(Prepared {
+            schema,
+            name,
+            keys,
+            from,
+        })
     }
 }
 
@@ -116,6 +127,15 @@ pub async fn import(
     args: &ImportArgs,
     prepared: Prepared,
 ) -> Result<u8, Failure> {
+    if prepared.keys.is_empty() {
+        ctx.progress.line(&format!("schema: {}", prepared.from));
+    } else {
+        ctx.progress.line(&format!(
+            "schema: inline, from {}: {}",
+            prepared.from,
+            prepared.keys.join(", ")
+        ));
+    }
     let request = ImportRequest::new(prepared.schema, Source::file(prepared.name));
     let spinner = ctx.progress.spinner("creating the import");
     let created = client.create_import(request).await?;
@@ -157,7 +177,7 @@ pub async fn import(
         return Ok(report(ctx, &id, &outcome, None));
     }
     let format = Format::for_path(&args.out);
-    let rows = download(client, ctx, &id, &args.out, format).await?;
+    let rows = download(client, ctx, &id, &args.out, format, prepared.keys).await?;
     let summary_to_stdout = args.out != "-";
     Ok(report(ctx, &id, &outcome, Some((rows, summary_to_stdout))))
 }
@@ -190,10 +210,11 @@ async fn download(
     id: &ImportId,
     out: &str,
     format: Format,
+    columns: Vec<String>,
 ) -> Result<u64, Failure> {
-    let mut writer = RowWriter::create(out, format)?;
+    let mut writer = RowWriter::create(out, format, columns)?;
     let spinner = ctx.progress.spinner("downloading the rows");
-    let mut rows = client.stream_results::<Map<String, Value>>(id).await?;
+    let mut rows = client.stream_results::<Row>(id).await?;
     while let Some(row) = rows.next().await {
         writer.write(&row?)?;
         if writer.rows() % 1000 == 0 {
@@ -236,7 +257,8 @@ fn report(ctx: &Context, id: &ImportId, outcome: &WaitOutcome, rows: Option<(u64
     match outcome {
         WaitOutcome::Succeeded { .. } => {
             if let Some((n, _)) = rows {
-                if ctx.progress != Mode::Quiet || stdout_free {
+                // Quiet: the rows are the result; a summary is not.
+                if ctx.progress != Mode::Quiet {
                     eprintln!("import {id} succeeded: {n} rows");
                 }
             } else {
@@ -303,7 +325,7 @@ pub struct ResultsArgs {
 /// `dromo results ID`: downloads the rows of a successful import.
 pub async fn results(client: &Client, ctx: &Context, args: &ResultsArgs) -> Result<u8, Failure> {
     let format = args.format.unwrap_or_else(|| Format::for_path(&args.out));
-    download(client, ctx, &args.id, &args.out, format).await?;
+    download(client, ctx, &args.id, &args.out, format, Vec::new()).await?;
     Ok(exit::OK)
 }
 

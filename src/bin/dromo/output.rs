@@ -1,7 +1,7 @@
 //! Writing cleaned rows: JSON Lines, CSV or one JSON array, to a file or stdout.
 
 use crate::exit::Failure;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use std::path::Path;
 pub enum Format {
     /// One JSON object a line.
     Jsonl,
-    /// A header row of field keys (from the first row, sorted), then one line a row.
+    /// A header row of field keys (in the schema's order), then one line a row.
     Csv,
     /// One JSON array of objects.
     Json,
@@ -31,6 +31,48 @@ impl Format {
     }
 }
 
+/// One row as Dromo sent it: its keys in the order they came (the schema's), whatever map type
+/// `serde_json` is built with (its `preserve_order` feature is shared by the whole build).
+#[derive(Debug, Default)]
+pub struct Row(pub Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Row;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a row: an object keyed by field key")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Row(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl serde::Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl Row {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
 /// Writes rows one at a time in a [`Format`].
 pub struct RowWriter {
     format: Format,
@@ -41,8 +83,9 @@ pub struct RowWriter {
 }
 
 impl RowWriter {
-    /// Writes to `path` (`-`: stdout).
-    pub fn create(path: &str, format: Format) -> Result<Self, Failure> {
+    /// Writes to `path` (`-`: stdout). `columns`: the CSV columns (the schema's keys, in order);
+    /// without them, the first row's keys in the order Dromo sent them.
+    pub fn create(path: &str, format: Format, columns: Vec<String>) -> Result<Self, Failure> {
         let out: Box<dyn Write> = if path == "-" {
             Box::new(std::io::BufWriter::new(std::io::stdout()))
         } else {
@@ -54,7 +97,7 @@ impl RowWriter {
             format,
             out,
             csv: None,
-            columns: Vec::new(),
+            columns,
             rows: 0,
         })
     }
@@ -65,7 +108,7 @@ impl RowWriter {
     }
 
     /// Writes one row (a JSON object keyed by field key).
-    pub fn write(&mut self, row: &Map<String, Value>) -> Result<(), Failure> {
+    pub fn write(&mut self, row: &Row) -> Result<(), Failure> {
         let io = |e: std::io::Error| Failure {
             message: format!("cannot write the rows: {e}"),
             code: crate::exit::API_ERROR,
@@ -83,10 +126,9 @@ impl RowWriter {
             }
             Format::Csv => {
                 if self.csv.is_none() {
-                    // Sorted: the map's own order depends on serde_json's `preserve_order`
-                    // feature, which another crate in a build can switch on.
-                    self.columns = row.keys().cloned().collect();
-                    self.columns.sort();
+                    if self.columns.is_empty() {
+                        self.columns = row.0.iter().map(|(key, _)| key.clone()).collect();
+                    }
                     let out = std::mem::replace(&mut self.out, Box::new(std::io::sink()));
                     let mut writer = csv::Writer::from_writer(out);
                     writer
