@@ -465,7 +465,11 @@ impl ApiResponse {
         messages.truncate(MAX_MESSAGES);
         for (field, message) in &mut messages {
             *field = scrub(field, MAX_MESSAGE_CHARS);
-            *message = scrub(message, MAX_MESSAGE_CHARS);
+            *message = if crate::scrub::is_secret_field(field) {
+                crate::scrub::REDACTED.to_owned()
+            } else {
+                scrub(message, MAX_MESSAGE_CHARS)
+            };
         }
         Self {
             status,

@@ -101,6 +101,15 @@ fn find_url_start(text: &str) -> Option<usize> {
     }
 }
 
+/// Whether a server message's field (`hydrationId`, `data.hydrationId`) holds a credential, so
+/// its value must not be shown.
+pub(crate) fn is_secret_field(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    SECRET_JSON_KEYS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(last))
+}
+
 /// Replaces the string value of every JSON member whose key is in [`SECRET_JSON_KEYS`]; a value
 /// cut off before its closing quote is redacted to the end.
 fn redact_json_secrets(text: &str) -> String {

@@ -218,15 +218,15 @@ fn ttl_seconds(ttl: Option<Duration>) -> Result<Option<i64>, Error> {
             "must be at least 1 second: a zero TTL would mint a token that is already expired"
                 .to_owned(),
         )
-    } else if ttl.subsec_nanos() != 0 {
-        Some(format!(
-            "must be whole seconds (Dromo counts `expires_in` in seconds), not {ttl:?}"
-        ))
     } else if ttl > MAX_HYDRATION_TTL {
         Some(format!(
             "must be at most {} s (7 days), not {} s: a token cannot outlive its session, which Dromo keeps 7 days after its last save; mint a fresh token with `resume_session` when the user returns",
             MAX_HYDRATION_TTL.as_secs(),
             ttl.as_secs()
+        ))
+    } else if ttl.subsec_nanos() != 0 {
+        Some(format!(
+            "must be whole seconds (Dromo counts `expires_in` in seconds), not {ttl:?}"
         ))
     } else {
         None
