@@ -22,11 +22,6 @@ pub struct Args {
     pub sessions: bool,
 }
 
-/// The generated code for the vendored main spec: exactly what build.rs writes.
-pub fn generate_vendored(repo: &Path) -> Result<String> {
-    generate_vendored_spec(repo, Spec::Main)
-}
-
 /// The generated code for one vendored spec: exactly what build.rs writes.
 pub fn generate_vendored_spec(repo: &Path, which: Spec) -> Result<String> {
     let spec_path = repo.join(which.file());
@@ -121,7 +116,7 @@ mod tests {
     #[test]
     fn snapshot_lists_the_generated_client() {
         let repo = crate::util::default_repo();
-        let code = generate_vendored(&repo).unwrap_or_else(|e| panic!("{e:#}"));
+        let code = generate_vendored_spec(&repo, Spec::Main).unwrap_or_else(|e| panic!("{e:#}"));
         let listing = snapshot::api_listing(&code).unwrap_or_else(|e| panic!("{e:#}"));
         assert!(
             listing.lines().any(|l| l.starts_with("struct Client ")),

@@ -565,15 +565,16 @@ fn construct_the_converter_cannot_handle_is_refused_with_its_pointer() {
     );
 }
 
-/// A Sessions API spec with a new property and one removed (a break).
+/// A Sessions API spec with a new property, and a new required one (a break for code that
+/// builds the type; the hand-written layer only reads it).
 fn modified_sessions(repo: &Path) -> Value {
     let mut doc = vendored_sessions(repo);
-    let created = &mut doc["components"]["schemas"]["SessionCreated"]["properties"];
-    created
-        .as_object_mut()
-        .and_then(|p| p.remove("savedAt"))
-        .unwrap_or_else(|| panic!("the vendored sessions spec no longer has savedAt"));
-    created["resumeCount"] = json!({ "type": "integer", "description": "Times resumed." });
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["SessionCreated"]["properties"]["resumeCount"] =
+        json!({ "type": "integer", "description": "Times resumed." });
+    schemas["TokenResponse"]["properties"]["sessionId"] =
+        json!({ "type": "string", "format": "uuid" });
+    schemas["TokenResponse"]["required"] = json!(["sessionId"]);
     doc
 }
 
@@ -600,7 +601,7 @@ fn modified_sessions_spec_is_reported_compiled_and_regenerated() {
     );
     assert!(stdout.contains("sessions-openapi.json, from "), "{stdout}");
     assert!(
-        stdout.contains("BREAKING - SessionCreated: property `savedAt` removed"),
+        stdout.contains("BREAKING + TokenResponse: property `sessionId` added (required)"),
         "{stdout}"
     );
     assert!(
@@ -629,8 +630,10 @@ fn modified_sessions_spec_is_reported_compiled_and_regenerated() {
         "{snapshot}"
     );
     assert!(
-        !snapshot.contains("field sessions::types::SessionCreated.saved_at"),
-        "the snapshot still lists the removed field"
+        snapshot
+            .lines()
+            .any(|l| l == "field sessions::types::TokenResponse.session_id: ::uuid::Uuid"),
+        "{snapshot}"
     );
     assert!(
         snapshot.contains("fn Client::list_import_schemas(&self)"),
@@ -775,7 +778,7 @@ fn check_covers_the_sessions_spec() {
     );
     assert!(stdout.contains("openapi.json is up to date"), "{stdout}");
     assert!(
-        stdout.contains("BREAKING - SessionCreated: property `savedAt` removed"),
+        stdout.contains("BREAKING + TokenResponse: property `sessionId` added (required)"),
         "{stdout}"
     );
     assert!(
@@ -786,5 +789,40 @@ fn check_covers_the_sessions_spec() {
     assert!(
         (state(repo.path()), sessions_state(repo.path())) == before,
         "--check changed the vendored files"
+    );
+}
+
+#[test]
+fn a_sessions_spec_that_breaks_the_hand_written_layer_is_refused_by_the_compile_check() {
+    let _serial = COMPILE_CHECK.lock().unwrap_or_else(|e| e.into_inner());
+    let repo = repo_copy();
+    let before = (state(repo.path()), sessions_state(repo.path()));
+    let mut doc = vendored_sessions(repo.path());
+    doc["components"]["schemas"]["SessionCreated"]["properties"]
+        .as_object_mut()
+        .and_then(|p| p.remove("savedAt"))
+        .unwrap_or_else(|| panic!("the vendored sessions spec no longer has savedAt"));
+    let (url, _) = serve_json(&doc);
+    let output = xtask(repo.path(), &["update-spec", "--sessions-url", &url]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("BREAKING - SessionCreated: property `savedAt` removed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "does not compile with it (openapi.json and sessions-openapi.json left unchanged)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("src/sessions.rs"), "{stderr}");
+    assert!(
+        (state(repo.path()), sessions_state(repo.path())) == before,
+        "a refused spec changed the vendored files"
     );
 }
