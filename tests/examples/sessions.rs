@@ -77,18 +77,20 @@ impl App {
     }
 }
 
-/// The user the request is for, or 401.
-fn user(headers: &HeaderMap) -> Result<String, Response> {
+/// The user the request is for (your login session in a real backend).
+fn user(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-user-id")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
-        .ok_or_else(|| {
-            let body = Json(json!({"error": "sign in first (X-User-Id)"}));
-            (StatusCode::UNAUTHORIZED, body).into_response()
-        })
+}
+
+/// A request without a user: 401.
+fn unauthorized() -> Response {
+    let body = Json(json!({"error": "sign in first (X-User-Id)"}));
+    (StatusCode::UNAUTHORIZED, body).into_response()
 }
 
 /// Dromo's failure as the page sees it: the message (it never holds a token), 502.
@@ -99,9 +101,8 @@ fn failed(error: &Error) -> Response {
 
 /// `POST /dromo/hydration`: `{"hydrationId", "expiresIn"}` for the widget.
 async fn hydration(State(app): State<App>, headers: HeaderMap) -> Response {
-    let user = match user(&headers) {
-        Ok(user) => user,
-        Err(refused) => return refused,
+    let Some(user) = user(&headers) else {
+        return unauthorized();
     };
     match app.hydration_for(&user).await {
         Ok((token, expires_in)) => Json(json!({
@@ -115,9 +116,8 @@ async fn hydration(State(app): State<App>, headers: HeaderMap) -> Response {
 
 /// `DELETE /dromo/session`: the user is done (or starts over); their tokens stop working.
 async fn end_session(State(app): State<App>, headers: HeaderMap) -> Response {
-    let user = match user(&headers) {
-        Ok(user) => user,
-        Err(refused) => return refused,
+    let Some(user) = user(&headers) else {
+        return unauthorized();
     };
     if let Some(id) = app.stored(&user) {
         if let Err(e) = app.client.delete_session(id).await {
