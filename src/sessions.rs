@@ -48,7 +48,17 @@ pub const SESSION_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// opens (a longer one could only outlive it). Longer is refused before sending.
 pub const MAX_HYDRATION_TTL: Duration = SESSION_RETENTION;
 
-/// The Sessions API's base URL for a main API base URL (see the [module docs](self)).
+/// The Sessions API's base URL for a main API base URL: the rule
+/// [`Client`](crate::Client) follows.
+///
+/// Dromo serves the Sessions API at `https://app.dromo.io/api/widget/session/v2`, beside (not
+/// under) the main API's `https://app.dromo.io/api/v1`. A final `/api/v1` of the base URL's
+/// path is replaced by `/api/widget/session/v2`; any other path (a proxy's own prefix, or none)
+/// gets `/api/widget/session/v2` appended. So a proxy or the stand-in that serves both APIs on
+/// one origin is reached with the one `DROMO_BASE_URL`. The result is always on the base URL's
+/// origin, the only origin the key is sent to;
+/// [`ClientBuilder::sessions_base_url`](crate::ClientBuilder::sessions_base_url) sets another
+/// path on that origin.
 ///
 /// ```
 /// use dromo_client::sessions_base_url_for;
