@@ -1,5 +1,5 @@
-//! Our corrections of the upstream spec: the one place where the crate departs from Dromo's
-//! `openapi.json`.
+//! Our corrections of the upstream specs: the one place where the crate departs from Dromo's
+//! `openapi.json` ([`apply`]) and `sessions-openapi.json` ([`apply_sessions`]).
 //!
 //! The vendored file stays byte-identical to upstream; these functions rewrite the *converted*
 //! (3.0) document in memory before progenitor sees it. Each one cites the documented fact that
