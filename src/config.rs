@@ -59,6 +59,9 @@ pub fn authenticate(auth: &ApiAuth, request: &mut reqwest::Request) {
 #[derive(Clone)]
 pub struct Client {
     api: generated::Client,
+    /// The Sessions API's generated client: the same HTTP client and key hook, on the same
+    /// origin (see `src/sessions.rs`).
+    sessions: generated::sessions::Client,
     transfer: reqwest::Client,
     base_url: reqwest::Url,
     transfer_stall_timeout: Option<Duration>,
@@ -94,6 +97,7 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     api_key: Option<String>,
     base_url: Option<String>,
+    sessions_base_url: Option<String>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     transfer_stall_timeout: Option<Option<Duration>>,
@@ -123,6 +127,15 @@ impl ClientBuilder {
     /// The API base URL; default [`DEFAULT_BASE_URL`]. A trailing `/` is ignored.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// The Sessions API's base URL, when the rule that derives it from the base URL
+    /// ([`sessions_base_url_for`](crate::sessions_base_url_for)) does not fit your proxy. It
+    /// must be on the base URL's origin (scheme, host, port): the key is sent to that origin
+    /// only.
+    pub fn sessions_base_url(mut self, url: impl Into<String>) -> Self {
+        self.sessions_base_url = Some(url.into());
         self
     }
 
@@ -206,6 +219,27 @@ impl ClientBuilder {
             )));
         }
 
+        let sessions_base_url = match &self.sessions_base_url {
+            None => crate::sessions::sessions_base_url_for(&base_url),
+            Some(raw) => {
+                let trimmed = raw.trim().trim_end_matches('/');
+                let url = reqwest::Url::parse(trimmed).map_err(|e| Error::Config {
+                    message: format!("the sessions base URL `{trimmed}` is not a URL"),
+                    source: Some(Box::new(e)),
+                })?;
+                if url.origin() != base_url.origin()
+                    || url.query().is_some()
+                    || url.fragment().is_some()
+                {
+                    return Err(Error::config(format!(
+                        "the sessions base URL `{trimmed}` must be on the base URL's origin ({}), without a query: the key is sent to that origin only",
+                        base_url.origin().ascii_serialization()
+                    )));
+                }
+                url
+            }
+        };
+
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
         let stall = self
             .transfer_stall_timeout
@@ -256,10 +290,16 @@ impl ClientBuilder {
             key,
             origin: base_url.clone(),
         };
+        let sessions = generated::sessions::Client::new_with_client(
+            sessions_base_url.as_str().trim_end_matches('/'),
+            http.clone(),
+            auth.clone(),
+        );
         let api =
             generated::Client::new_with_client(base_url.as_str().trim_end_matches('/'), http, auth);
         Ok(Client {
             api,
+            sessions,
             transfer,
             base_url,
             transfer_stall_timeout: stall,
@@ -307,6 +347,27 @@ impl Client {
     /// Every operation's `send` returns this crate's [`Error`], like the hand-written calls.
     pub fn api(&self) -> &generated::Client {
         &self.api
+    }
+
+    /// The generated client of Dromo's Sessions API (`sessions-openapi.json`): its three
+    /// operations, with the key added, on [`sessions_base_url`](Self::sessions_base_url).
+    /// [`create_session`](Self::create_session) and its siblings add the checks around them.
+    pub fn sessions_api(&self) -> &generated::sessions::Client {
+        &self.sessions
+    }
+
+    /// The Sessions API's base URL, e.g. `https://app.dromo.io/api/widget/session/v2`.
+    ///
+    /// ```
+    /// let client = dromo_client::Client::builder()
+    ///     .api_key("backend-key")
+    ///     .base_url("http://127.0.0.1:4010/api/v1")
+    ///     .build()?;
+    /// assert_eq!(client.sessions_base_url(), "http://127.0.0.1:4010/api/widget/session/v2");
+    /// # Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn sessions_base_url(&self) -> &str {
+        &self.sessions.baseurl
     }
 
     /// The API base URL, e.g. `https://app.dromo.io/api/v1`.

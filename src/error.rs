@@ -99,6 +99,20 @@ pub enum Error {
         response: ApiResponse,
     },
 
+    /// Resuming a widget session answered 404: Dromo has no such session, or it was deleted, or
+    /// it was not saved within the last 7 days.
+    #[non_exhaustive]
+    #[error(
+        "session {session_id} is gone or expired (>7 days since its last save) (HTTP 404){}: start a new session with `create_session`, store its new session id and give the widget its token",
+        .response.said()
+    )]
+    SessionGone {
+        /// The session that was asked for.
+        session_id: String,
+        /// What the server answered.
+        response: ApiResponse,
+    },
+
     /// The results of an import that has not finished were asked for (Dromo answers 400
     /// `Import is not complete.`).
     #[non_exhaustive]
@@ -451,7 +465,11 @@ impl ApiResponse {
         messages.truncate(MAX_MESSAGES);
         for (field, message) in &mut messages {
             *field = scrub(field, MAX_MESSAGE_CHARS);
-            *message = scrub(message, MAX_MESSAGE_CHARS);
+            *message = if crate::scrub::is_secret_field(field) {
+                crate::scrub::REDACTED.to_owned()
+            } else {
+                scrub(message, MAX_MESSAGE_CHARS)
+            };
         }
         Self {
             status,
@@ -641,6 +659,7 @@ impl Error {
             Self::Unauthorized { response }
             | Self::SchemaNotFound { response, .. }
             | Self::NotFound { response, .. }
+            | Self::SessionGone { response, .. }
             | Self::Rejected { response }
             | Self::NotReady { response, .. }
             | Self::RateLimited { response }
@@ -1035,6 +1054,8 @@ impl Operation {
             [.., "upload"] | [.., "uploads"] => "upload".to_owned(),
             [.., "sftp", "credentials"] => "SFTP credentials".to_owned(),
             [.., "sftp", "connectors"] => "SFTP connector".to_owned(),
+            // The Sessions API: `/{sessionId}/auth/`, `/{sessionId}/`.
+            [] if self.operation_id.ends_with("_session") => "session".to_owned(),
             // An operation added by a spec update: its collection, in the singular.
             [.., last] => last.strip_suffix('s').unwrap_or(last).replace('_', " "),
             [] => "resource".to_owned(),
@@ -1098,6 +1119,16 @@ where
             // Dromo answers 400 `Import is not complete.` for the results of an unfinished import.
             Error::NotReady {
                 resource: context.resource,
+                response,
+            }
+        }
+        Error::NotFound { response, .. } if operation.operation_id == "resume_session" => {
+            // Dromo's documented 404 of a resume: the session is gone or expired.
+            Error::SessionGone {
+                session_id: match operation.params.first() {
+                    Some((_, Ok(id))) => id.clone(),
+                    _ => "(unknown id)".to_owned(),
+                },
                 response,
             }
         }

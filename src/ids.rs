@@ -217,6 +217,19 @@ uuid_id!(
     "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 );
 
+uuid_id!(
+    /// The id of a widget session of Dromo's Sessions API (`sessionId`): long-lived, kept
+    /// server-side to resume or delete the session (see [`Client::create_session`](crate::Client::create_session)).
+    ///
+    /// ```
+    /// let id: dromo_client::SessionId = "1b6acf28-8748-4120-8d7a-4b7846d5e487".parse()?;
+    /// # let _ = id; Ok::<(), dromo_client::Error>(())
+    /// ```
+    SessionId,
+    "a session",
+    "1b6acf28-8748-4120-8d7a-4b7846d5e487"
+);
+
 /// An upload is a completed import under the same UUID.
 impl From<ImportId> for UploadId {
     fn from(id: ImportId) -> Self {

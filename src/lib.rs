@@ -10,6 +10,10 @@
 //!   [`Client::fetch_results`]).
 //! - [`generated`]: every operation of Dromo's OpenAPI spec, generated at build time by
 //!   progenitor from the vendored `openapi.json` (reach it with [`Client::api`]).
+//! - Sessions ([`Client::create_session`], [`Client::resume_session`],
+//!   [`Client::delete_session`]): Dromo's Sessions API for the widget's save-and-restore, its
+//!   `hydrationId` kept secret ([`HydrationToken`]); generated from `sessions-openapi.json`
+//!   ([`generated::sessions`], [`Client::sessions_api`]).
 //! - [`Error`]: the crate's one error type, with readable messages.
 //! - [`RowSchema`] (feature `derive`: `#[derive(dromo_client::Schema)]`): one struct as the
 //!   inline schema, the checks before sending ([`RowSchema::check_rows`]) and the result row
@@ -160,6 +164,7 @@ mod results;
 mod retry;
 mod s3;
 mod scrub;
+mod sessions;
 mod status;
 mod typed;
 mod upload;
@@ -172,7 +177,7 @@ pub use config::{
 };
 pub use create::CreatedImport;
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
-pub use ids::{ImportId, SchemaId, SftpConnectorId, SftpCredentialsId, UploadId};
+pub use ids::{ImportId, SchemaId, SessionId, SftpConnectorId, SftpCredentialsId, UploadId};
 pub use pages::{Pages, MAX_IMPORTS_PAGE_SIZE, MAX_UPLOADS_PAGE_SIZE};
 pub use presigned::PresignedUrl;
 pub use request::{
@@ -181,6 +186,10 @@ pub use request::{
 };
 pub use results::{RowStream, MAX_ROW_BYTES};
 pub use retry::RetryPolicy;
+pub use sessions::{
+    sessions_base_url_for, HydrationToken, NewSession, ResumedSession, SessionOptions,
+    DEFAULT_HYDRATION_TTL, MAX_HYDRATION_TTL, SESSIONS_API_PATH, SESSION_RETENTION,
+};
 pub use status::ImportStatus;
 pub use upload::{content_type_for, Progress, ProgressFn, UploadOptions, UploadSource, Uploaded};
 pub use wait::{WaitOptions, WaitOutcome, MIN_POLL_INTERVAL};
@@ -208,6 +217,12 @@ pub use typed::{RowSchema, SelectOptions};
 #[allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all, unused)]
 pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+
+    /// The client generated from Dromo's Sessions API spec (`sessions-openapi.json`) by the
+    /// same pipeline: reach it with [`Client::sessions_api`](crate::Client::sessions_api).
+    pub mod sessions {
+        include!(concat!(env!("OUT_DIR"), "/generated_sessions.rs"));
+    }
 }
 
 /// The generated request and response types, re-exported.

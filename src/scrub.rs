@@ -20,7 +20,13 @@ const SECRET_PARAMS: &[&str] = &[
     "token",
     "access_token",
     "x-dromo-license-key",
+    "hydrationid",
+    "hydration_id",
 ];
+
+/// JSON keys whose string values are credentials (the Sessions API's widget token), compared
+/// case-insensitively: `"hydrationId": "…"` becomes `"hydrationId": "<redacted>"`.
+const SECRET_JSON_KEYS: &[&str] = &["hydrationid", "hydration_id"];
 
 /// The replacement of anything scrubbed.
 pub(crate) const REDACTED: &str = "<redacted>";
@@ -37,7 +43,7 @@ pub(crate) fn scrub(text: &str, max_chars: usize) -> String {
     // Only a bounded prefix is looked at: a few times the bound, enough for any redaction to
     // shorten it (what lies beyond is cut anyway).
     let window = prefix_chars(text, max_chars.saturating_mul(4).max(4096));
-    let cleaned = redact_secret_params(&redact_url_queries(window));
+    let cleaned = redact_secret_params(&redact_json_secrets(&redact_url_queries(window)));
     bound(&cleaned, max_chars, window.len() < text.len())
 }
 
@@ -93,6 +99,64 @@ fn find_url_start(text: &str) -> Option<usize> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// Whether a server message's field (`hydrationId`, `data.hydrationId`) holds a credential, so
+/// its value must not be shown.
+pub(crate) fn is_secret_field(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    SECRET_JSON_KEYS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(last))
+}
+
+/// Replaces the string value of every JSON member whose key is in [`SECRET_JSON_KEYS`]; a value
+/// cut off before its closing quote is redacted to the end.
+fn redact_json_secrets(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some((at, key)) = SECRET_JSON_KEYS
+        .iter()
+        .filter_map(|k| {
+            lower[from..]
+                .find(&format!("\"{k}\""))
+                .map(|p| (from + p, k))
+        })
+        .min_by_key(|(p, _)| *p)
+    {
+        let mut i = at + key.len() + 2;
+        let skip_spaces = |mut i: usize| {
+            while text.as_bytes().get(i).is_some_and(u8::is_ascii_whitespace) {
+                i += 1;
+            }
+            i
+        };
+        i = skip_spaces(i);
+        if text.as_bytes().get(i) != Some(&b':') {
+            from = i;
+            continue;
+        }
+        i = skip_spaces(i + 1);
+        if text.as_bytes().get(i) != Some(&b'"') {
+            from = i;
+            continue;
+        }
+        let value_start = i + 1;
+        let mut end = value_start;
+        let bytes = text.as_bytes();
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
+        }
+        let end = end.min(bytes.len());
+        out.push_str(&text[copied..value_start]);
+        out.push_str(REDACTED);
+        copied = end;
+        from = end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Replaces the value of every `name=value` (or `name%3Dvalue`) whose name is a credential.
@@ -166,6 +230,25 @@ mod tests {
             "X-Amz-Expires=1800",
             "harmless parameters stay"
         );
+    }
+
+    #[test]
+    fn hydration_tokens_in_json_are_redacted() {
+        for text in [
+            r#"{"sessionId": "1b6a", "hydrationId": "tok.en\"x", "expiresIn": 60}"#,
+            r#"{"HYDRATIONID":"tok.en"}"#,
+            r#"{"hydration_id" :  "tok.en"#,
+            "hydrationId=tok.en&x=1",
+        ] {
+            let out = scrub(text, 500);
+            assert!(!out.contains("tok.en"), "{text} -> {out}");
+            assert!(out.contains(REDACTED), "{out}");
+        }
+        assert_eq!(
+            scrub(r#"{"hydrationId": "secret", "expiresIn": 60}"#, 500),
+            r#"{"hydrationId": "<redacted>", "expiresIn": 60}"#
+        );
+        assert_eq!(scrub(r#"{"hydrationId": 5}"#, 500), r#"{"hydrationId": 5}"#);
     }
 
     #[test]

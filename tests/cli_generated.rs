@@ -137,6 +137,8 @@ fn api_help_lists_every_operation_of_the_spec() {
         .collect();
     let mut expected: Vec<String> = spec_operation_ids().iter().map(|id| kebab(id)).collect();
     assert!(expected.len() > 20, "{expected:?}");
+    // And the Sessions API's (`sessions-openapi.json`, tests/cli_sessions.rs).
+    expected.extend(["create-session", "resume-session", "delete-session"].map(String::from));
     let mut listed_sorted = listed.clone();
     listed_sorted.sort();
     expected.sort();

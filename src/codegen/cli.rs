@@ -8,7 +8,7 @@
 //! (JSON on stdout, the crate's one-line errors on stderr).
 
 use crate::codegen::docs::snake_case;
-use crate::codegen::{catch_panics, parse, prepare, settings, CodegenError};
+use crate::codegen::{catch_panics, parse, prepare_spec, settings, CodegenError, Spec};
 use quote::quote;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -16,15 +16,20 @@ use std::collections::HashMap;
 /// The path under which the CLI reaches the generated client (`Client`, `builder`, `types`).
 const CLIENT_PATH: &str = "dromo_client::generated";
 
-/// Runs the pipeline for the CLI and returns formatted Rust source.
+/// Runs the pipeline for the CLI of the main spec and returns formatted Rust source.
 pub fn generate_cli(spec: &[u8]) -> Result<String, CodegenError> {
-    let openapi = parse(spec)?;
+    generate_spec_cli(spec, Spec::Main)
+}
+
+/// Runs the pipeline for the CLI of `which` spec: the same fixes for both.
+pub fn generate_spec_cli(spec: &[u8], which: Spec) -> Result<String, CodegenError> {
+    let openapi = parse(spec, which)?;
     let mut generator = progenitor::Generator::new(&settings(true));
-    let tokens = catch_panics(|| generator.cli(&openapi, CLIENT_PATH))?;
+    let tokens = catch_panics(|| generator.cli(&openapi, which.module_path()))?;
     let mut file =
         syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Format(e.to_string()))?;
     fix(&mut file).map_err(CodegenError::Generate)?;
-    every_flag_described(&mut file, &prepare(spec)?).map_err(CodegenError::Generate)?;
+    every_flag_described(&mut file, &prepare_spec(spec, which)?).map_err(CodegenError::Generate)?;
     Ok(prettyplease::unparse(&file))
 }
 

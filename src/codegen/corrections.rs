@@ -1,5 +1,5 @@
-//! Our corrections of the upstream spec: the one place where the crate departs from Dromo's
-//! `openapi.json`.
+//! Our corrections of the upstream specs: the one place where the crate departs from Dromo's
+//! `openapi.json` ([`apply`]) and `sessions-openapi.json` ([`apply_sessions`]).
 //!
 //! The vendored file stays byte-identical to upstream; these functions rewrite the *converted*
 //! (3.0) document in memory before progenitor sees it. Each one cites the documented fact that
@@ -44,6 +44,11 @@ pub const IMPORT_STATUS_RUST_TYPE: &str = "crate::ImportStatus";
 pub const WHOLE_NUMBER_SCHEMA: &str = "WholeNumber";
 /// Path of the hand-written tolerant integer type (see `src/whole_number.rs`).
 pub const WHOLE_NUMBER_RUST_TYPE: &str = "crate::WholeNumber";
+/// The name under which the Sessions API's `hydrationId`s are hoisted, and the hand-written
+/// secret type that replaces it in the generated code.
+pub const HYDRATION_TOKEN_SCHEMA: &str = "HydrationToken";
+/// Path of the hand-written secret token type (see `src/sessions.rs`).
+pub const HYDRATION_TOKEN_RUST_TYPE: &str = "crate::HydrationToken";
 
 /// Applies every correction, in order.
 pub fn apply(doc: &mut Value) -> Result<(), CorrectionError> {
@@ -62,7 +67,17 @@ pub fn apply(doc: &mut Value) -> Result<(), CorrectionError> {
     Ok(())
 }
 
-/// Types of the generated code that are replaced by hand-written ones:
+/// Applies every correction of the Sessions API (`sessions-openapi.json`), in order.
+pub fn apply_sessions(doc: &mut Value) -> Result<(), CorrectionError> {
+    hydration_ids_are_secret(doc)?;
+    response_enums_are_open(doc)?;
+    unknown_fields_are_tolerated(doc)?;
+    response_integers_are_whole_numbers(doc)?;
+    Ok(())
+}
+
+/// Types of the generated code that are replaced by hand-written ones (the same list for both
+/// specs: a schema a spec does not have replaces nothing):
 /// `(schema name, Rust path, impls the replacement provides)`.
 pub fn replacements() -> Vec<(&'static str, &'static str, Vec<progenitor::TypeImpl>)> {
     vec![
@@ -79,6 +94,11 @@ pub fn replacements() -> Vec<(&'static str, &'static str, Vec<progenitor::TypeIm
                 progenitor::TypeImpl::FromStr,
                 progenitor::TypeImpl::Default,
             ],
+        ),
+        (
+            HYDRATION_TOKEN_SCHEMA,
+            HYDRATION_TOKEN_RUST_TYPE,
+            vec![progenitor::TypeImpl::Display],
         ),
     ]
 }
@@ -651,5 +671,61 @@ fn schema_ids_are_described_as_schema_ids(doc: &mut Value) -> Result<(), Correct
             "expected `id` described as \"Headless import ID\" on get, put and delete",
         ));
     }
+    Ok(())
+}
+
+/// Fact: Dromo's guide (`guides/saving-progress.mdx`, "Security model — the hydrationId") calls
+/// the `hydrationId` an access token: whoever holds it can open the user's saved import in the
+/// widget until it expires or the session is deleted. The spec types it a plain string, so the
+/// generated response types would show it in their `Debug`, and from there in logs and panics.
+///
+/// Correction: every `hydrationId` a response can carry becomes a reference to one
+/// `HydrationToken` schema, replaced by the hand-written `crate::HydrationToken`, whose `Debug`
+/// and `Display` never show the token (one explicit method hands it out, for the widget).
+fn hydration_ids_are_secret(doc: &mut Value) -> Result<(), CorrectionError> {
+    let reference = json!({ "$ref": format!("#/components/schemas/{HYDRATION_TOKEN_SCHEMA}") });
+    let mut count = 0;
+    for_each_response_schema(doc, &mut |schema| {
+        let Some(Value::Object(props)) = schema.get_mut("properties") else {
+            return;
+        };
+        let Some(Value::Object(token)) = props.get_mut("hydrationId") else {
+            return;
+        };
+        if token.get("type").and_then(Value::as_str) != Some("string") {
+            return;
+        }
+        let mut replaced = Map::new();
+        if let Some(description) = token.get("description") {
+            replaced.insert("description".into(), description.clone());
+            replaced.insert("allOf".into(), json!([reference.clone()]));
+        } else {
+            replaced = reference.as_object().cloned().unwrap_or_default();
+        }
+        *token = replaced;
+        count += 1;
+    });
+    if count == 0 {
+        return Err(missing(
+            "hydration_ids_are_secret",
+            "/components/schemas",
+            "no string `hydrationId` found in any response",
+        ));
+    }
+    schemas_mut(doc)
+        .ok_or_else(|| {
+            missing(
+                "hydration_ids_are_secret",
+                "/components/schemas",
+                "no component schemas",
+            )
+        })?
+        .insert(
+            HYDRATION_TOKEN_SCHEMA.to_owned(),
+            json!({
+                "type": "string",
+                "description": "A short-lived access token for the widget; never shown by `Debug` or `Display`."
+            }),
+        );
     Ok(())
 }

@@ -1,6 +1,11 @@
 //! The code-generation pipeline: `openapi.json` → OpenAPI 3.0 → our corrections → progenitor →
 //! `syn` → `prettyplease` → Rust source.
 //!
+//! Dromo publishes two specs ([`Spec`]): the main API (`openapi.json`) and the Sessions API
+//! (`sessions-openapi.json`). Both go through the very same steps and settings (the key hook,
+//! the error adapter); only the corrections differ, each spec having its own list in
+//! `corrections.rs`.
+//!
 //! This module is hand-written but is **not** part of the library: `build.rs`, `xtask` and the
 //! codegen tests compile it with `#[path]`, so all three run the very same pipeline.
 
@@ -48,24 +53,86 @@ impl fmt::Display for CodegenError {
 
 impl std::error::Error for CodegenError {}
 
-/// Converts the spec to 3.0 and applies our corrections: the document progenitor sees.
+/// One of Dromo's two specs: which file it is vendored as, where its generated code goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spec {
+    /// The main API (`openapi.json`, 25 operations under `/api/v1`).
+    Main,
+    /// The Sessions API (`sessions-openapi.json`, 3 operations under
+    /// `/api/widget/session/v2`): the widget's save-and-restore sessions.
+    Sessions,
+}
+
+impl Spec {
+    /// Both specs, the main one first.
+    pub const ALL: [Spec; 2] = [Spec::Main, Spec::Sessions];
+
+    /// The vendored file, relative to the repository (upstream's own name).
+    pub fn file(self) -> &'static str {
+        match self {
+            Spec::Main => "openapi.json",
+            Spec::Sessions => "sessions-openapi.json",
+        }
+    }
+
+    /// The file of `$OUT_DIR` the client is generated into.
+    pub fn generated_file(self) -> &'static str {
+        match self {
+            Spec::Main => "generated.rs",
+            Spec::Sessions => "generated_sessions.rs",
+        }
+    }
+
+    /// The file of `$OUT_DIR` the `dromo api` commands are generated into (feature `cli`).
+    pub fn generated_cli_file(self) -> &'static str {
+        match self {
+            Spec::Main => "generated_cli.rs",
+            Spec::Sessions => "generated_sessions_cli.rs",
+        }
+    }
+
+    /// The module of the library that includes the generated client.
+    pub fn module_path(self) -> &'static str {
+        match self {
+            Spec::Main => "dromo_client::generated",
+            Spec::Sessions => "dromo_client::generated::sessions",
+        }
+    }
+}
+
+/// Converts the main spec to 3.0 and applies our corrections: the document progenitor sees.
 pub fn prepare(spec: &[u8]) -> Result<Value, CodegenError> {
+    prepare_spec(spec, Spec::Main)
+}
+
+/// Converts `which` spec to 3.0 and applies its corrections: the document progenitor sees.
+pub fn prepare_spec(spec: &[u8], which: Spec) -> Result<Value, CodegenError> {
     let mut doc: Value =
         serde_json::from_slice(spec).map_err(|e| CodegenError::Json(e.to_string()))?;
     convert::to_openapi30(&mut doc).map_err(CodegenError::Convert)?;
-    corrections::apply(&mut doc).map_err(CodegenError::Correction)?;
+    match which {
+        Spec::Main => corrections::apply(&mut doc),
+        Spec::Sessions => corrections::apply_sessions(&mut doc),
+    }
+    .map_err(CodegenError::Correction)?;
     Ok(doc)
 }
 
-/// Runs the whole pipeline and returns formatted Rust source for the generated client.
+/// Runs the whole pipeline on the main spec and returns formatted Rust source for the generated
+/// client.
 pub fn generate(spec: &[u8]) -> Result<String, CodegenError> {
     generate_client(spec, false)
 }
 
-/// The generated client; with `json_schema`, every generated type also derives
+/// The generated client of the main spec; with `json_schema`, every generated type also derives
 /// `schemars::JsonSchema`, which progenitor's generated CLI (`cli.rs`, feature `cli`) requires.
 pub fn generate_client(spec: &[u8], json_schema: bool) -> Result<String, CodegenError> {
-    let openapi = parse(spec)?;
+    generate_spec(spec, Spec::Main, json_schema)
+}
+
+/// The generated client of `which` spec (see [`generate_client`]).
+pub fn generate_spec(spec: &[u8], which: Spec, json_schema: bool) -> Result<String, CodegenError> {
+    let openapi = parse(spec, which)?;
     let mut generator = progenitor::Generator::new(&settings(json_schema));
     let tokens = catch_panics(|| generator.generate_tokens(&openapi))?;
     let mut file =
@@ -73,13 +140,13 @@ pub fn generate_client(spec: &[u8], json_schema: bool) -> Result<String, Codegen
     // Every operation's `send` returns `crate::Error` (see `errors.rs` for why it is a transform).
     errors::map_send_errors(&mut file).map_err(CodegenError::Generate)?;
     // What the spec leaves undescribed gets a line; the hand-written methods to prefer.
-    docs::document(&mut file, &prepare(spec)?).map_err(CodegenError::Generate)?;
+    docs::document(&mut file, &prepare_spec(spec, which)?).map_err(CodegenError::Generate)?;
     Ok(prettyplease::unparse(&file))
 }
 
 /// The spec as progenitor sees it: converted, corrected, parsed.
-fn parse(spec: &[u8]) -> Result<openapiv3::OpenAPI, CodegenError> {
-    let doc = prepare(spec)?;
+fn parse(spec: &[u8], which: Spec) -> Result<openapiv3::OpenAPI, CodegenError> {
+    let doc = prepare_spec(spec, which)?;
     serde_json::from_value(doc).map_err(|e| CodegenError::Parse(e.to_string()))
 }
 

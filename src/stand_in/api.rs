@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::http::{detail, json, not_found};
-use super::{imports, s3, schemas, sftp, uploads, Inner, RecordedRequest};
+use super::{imports, s3, schemas, sessions, sftp, uploads, Inner, RecordedRequest};
 
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new().fallback(dispatch).with_state(inner)
@@ -41,6 +41,8 @@ async fn dispatch(State(inner): State<Arc<Inner>>, request: Request) -> Response
     let query = parts.uri.query();
     let (response, body_len) = if let Some(rest) = path.strip_prefix("/api/v1/") {
         api(&inner, rest, &parts.method, &parts.headers, query, body).await
+    } else if let Some(rest) = path.strip_prefix(sessions::PREFIX) {
+        sessions::api(&inner, rest, &parts.method, &parts.headers, body).await
     } else if let Some(key) = path.strip_prefix("/s3/uploads/") {
         s3::upload(&inner, key, &method, &parts.headers, query, body).await
     } else if let Some(key) = path.strip_prefix("/s3/results/") {
@@ -222,7 +224,7 @@ async fn api(
 /// A missing key and a wrong one both answer 401: DRF gives both the same status, decided by
 /// whether the authentication class names a `WWW-Authenticate` scheme, and a missing key is
 /// 401, so a wrong one is too.
-fn authenticate(inner: &Inner, headers: &HeaderMap) -> Result<(), Box<Response>> {
+pub(super) fn authenticate(inner: &Inner, headers: &HeaderMap) -> Result<(), Box<Response>> {
     match headers.get("x-dromo-license-key") {
         Some(key) if key.as_bytes() == inner.config.api_key.as_bytes() => Ok(()),
         Some(key) if !key.is_empty() => Err(Box::new(detail(

@@ -24,7 +24,8 @@
 //! | `POST .../credentials/{id}/test_connection/` | `{success, error}`: does the server answer SSH (on this machine only; 501 for others) |
 //! | `GET`, `POST /headless/sftp/connectors/`, `GET`, `PUT`, `DELETE .../{id}/` | connectors, with Dromo's schedule rules (400 `{"schedule": [...]}`) |
 //!
-//! Paths above are under `/api/v1`. An upload's id is its headless import's id. Saved schemas
+//! Paths above are under `/api/v1`. The Sessions API (`sessions-openapi.json`) is served under
+//! `/api/widget/session/v2` (see [`StandIn::sessions_base_url`], [`StandIn::widget_status`]). An upload's id is its headless import's id. Saved schemas
 //! named by `schema_id` in a create give the import their fields; [`StandIn::add_schema`]
 //! registers one without a request. The stand-in accepts every field form Dromo's docs present
 //! (no `type` means `string`, `[type, options]`, number presets, unknown keys) and refuses what
@@ -149,6 +150,7 @@ mod persist;
 mod process;
 mod s3;
 mod schemas;
+mod sessions;
 mod sftp;
 mod state;
 mod throttle;
@@ -528,6 +530,7 @@ impl StandInBuilder {
             origin,
             store,
             state: Mutex::new(state),
+            sessions: Mutex::default(),
             limits: self
                 .rate_limit_period
                 .map(|p| Mutex::new(limits::Limits::new(p))),
@@ -561,6 +564,8 @@ pub(crate) struct Inner {
     /// Where the state is kept, with [`StandInBuilder::state_dir`].
     pub(crate) store: Option<persist::Store>,
     pub(crate) state: Mutex<State>,
+    /// The Sessions API's sessions and tokens (`sessions.rs`).
+    pub(crate) sessions: Mutex<sessions::Sessions>,
     /// Dromo's rate limits, when [`StandInBuilder::enforce_rate_limits`] asked for them.
     pub(crate) limits: Option<Mutex<limits::Limits>>,
 }

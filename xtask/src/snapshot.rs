@@ -21,9 +21,23 @@ pub const SNAPSHOT_PATH: &str = "xtask/api-snapshot.txt";
 
 /// Lists the public items of generated Rust source.
 pub fn api_listing(code: &str) -> Result<String> {
+    api_listing_in(code, "")
+}
+
+/// Lists the public items of generated Rust source included in module `prefix` (`sessions`
+/// for the Sessions API's client, `generated::sessions`).
+pub fn api_listing_in(code: &str, prefix: &str) -> Result<String> {
     let file = syn::parse_file(code).context("the generated code does not parse as Rust")?;
     let mut out = String::new();
-    items(&mut out, "", &file.items);
+    items(&mut out, prefix, &file.items);
+    Ok(out)
+}
+
+/// The snapshot of both generated clients: the main API's items, then the Sessions API's
+/// under `sessions::`.
+pub fn full_listing(main_code: &str, sessions_code: &str) -> Result<String> {
+    let mut out = api_listing(main_code)?;
+    out.push_str(&api_listing_in(sessions_code, "sessions")?);
     Ok(out)
 }
 

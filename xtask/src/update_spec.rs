@@ -1,9 +1,13 @@
-//! `cargo xtask update-spec`: fetch Dromo's spec, prove it generates and compiles, vendor it.
+//! `cargo xtask update-spec`: fetch Dromo's specs, prove they generate and compile, vendor them.
 //!
-//! Nothing is written unless every check passed: the download, the JSON, the OpenAPI shape, the
-//! conversion and generation (the very pipeline build.rs runs) and, unless told otherwise, a
-//! `cargo check` of a copy of the crate built from the candidate spec.
+//! Dromo publishes two specs, vendored side by side under upstream's names: `openapi.json` (the
+//! main API) and `sessions-openapi.json` (the Sessions API). Each is fetched (or read from a
+//! file), checked and reported on its own; nothing is written unless every check of every
+//! candidate passed: the download, the JSON, the OpenAPI shape, the conversion and generation
+//! (the very pipeline build.rs runs) and, unless told otherwise, a `cargo check` of a copy of
+//! the crate built from the candidates.
 
+use crate::codegen::Spec;
 use crate::{codegen, snapshot, spec_diff, util};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
@@ -11,26 +15,40 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-/// Where Dromo publishes its spec.
+/// Where Dromo publishes its main spec.
 pub const DEFAULT_URL: &str = "https://developer.dromo.io/api-reference/openapi.json";
+/// Where Dromo publishes its Sessions API spec (beside the main one, `api-reference/` of
+/// `dromoio/docs`).
+pub const SESSIONS_DEFAULT_URL: &str =
+    "https://developer.dromo.io/api-reference/sessions-openapi.json";
 
-/// The vendored spec and its pin, relative to the repository.
+/// The vendored main spec and its pin, relative to the repository.
 pub const SPEC_PATH: &str = "openapi.json";
 pub const PIN_PATH: &str = "tests/openapi.sha256";
+/// The vendored Sessions API spec and its pin.
+pub const SESSIONS_SPEC_PATH: &str = "sessions-openapi.json";
+pub const SESSIONS_PIN_PATH: &str = "tests/sessions-openapi.sha256";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where to download the spec from.
-    #[arg(long, default_value = DEFAULT_URL, conflicts_with = "file")]
-    pub url: String,
-    /// Read the candidate spec from a local file instead (no network).
+    /// Where to download the main spec (`openapi.json`) from [default: Dromo's].
+    #[arg(long, conflicts_with = "file")]
+    pub url: Option<String>,
+    /// Read the candidate main spec from a local file instead (no network).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
-    /// Change nothing; exit 1 with the change report when the candidate differs from the
-    /// vendored spec, 0 when it is the same.
+    /// Where to download the Sessions API spec (`sessions-openapi.json`) from [default:
+    /// Dromo's].
+    #[arg(long, conflicts_with = "sessions_file")]
+    pub sessions_url: Option<String>,
+    /// Read the candidate Sessions API spec from a local file instead (no network).
+    #[arg(long, value_name = "PATH")]
+    pub sessions_file: Option<PathBuf>,
+    /// Change nothing; exit 1 with the change report when a candidate differs from its
+    /// vendored spec, 0 when all are the same.
     #[arg(long)]
     pub check: bool,
-    /// Skip the `cargo check` of a copy of the crate built from the candidate (faster; the
+    /// Skip the `cargo check` of a copy of the crate built from the candidates (faster; the
     /// conversion and generation are still checked).
     #[arg(long)]
     pub no_compile_check: bool,
@@ -39,71 +57,161 @@ pub struct Args {
     pub timeout: u64,
 }
 
-pub fn run(repo: &Path, args: &Args) -> Result<ExitCode> {
-    let (source, candidate) = match &args.file {
-        Some(path) => (
-            path.display().to_string(),
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
-        ),
-        None => (args.url.clone(), download(&args.url, args.timeout)?),
-    };
-    let new_doc =
-        parse_openapi(&candidate).with_context(|| format!("refusing the spec from {source}"))?;
+/// Where a spec's vendored file and pin live.
+fn paths(which: Spec) -> (&'static str, &'static str) {
+    match which {
+        Spec::Main => (SPEC_PATH, PIN_PATH),
+        Spec::Sessions => (SESSIONS_SPEC_PATH, SESSIONS_PIN_PATH),
+    }
+}
 
-    let spec_path = repo.join(SPEC_PATH);
-    let current = std::fs::read(&spec_path)
-        .with_context(|| format!("cannot read {}", spec_path.display()))?;
-    if current == candidate {
-        println!(
-            "openapi.json is up to date with {source} (sha256 {}).",
-            util::sha256_hex(&current)
-        );
+/// Where each spec comes from: the ones named by an option; both from Dromo when none is.
+fn sources(args: &Args) -> Vec<(Spec, Option<&PathBuf>, String)> {
+    let main = (args.url.is_some() || args.file.is_some()).then(|| {
+        (
+            Spec::Main,
+            args.file.as_ref(),
+            args.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned()),
+        )
+    });
+    let sessions = (args.sessions_url.is_some() || args.sessions_file.is_some()).then(|| {
+        (
+            Spec::Sessions,
+            args.sessions_file.as_ref(),
+            args.sessions_url
+                .clone()
+                .unwrap_or_else(|| SESSIONS_DEFAULT_URL.to_owned()),
+        )
+    });
+    match (main, sessions) {
+        (None, None) => vec![
+            (Spec::Main, None, DEFAULT_URL.to_owned()),
+            (Spec::Sessions, None, SESSIONS_DEFAULT_URL.to_owned()),
+        ],
+        (main, sessions) => main.into_iter().chain(sessions).collect(),
+    }
+}
+
+/// A candidate that differs from its vendored file.
+struct Changed {
+    which: Spec,
+    source: String,
+    bytes: Vec<u8>,
+    breaking: usize,
+}
+
+pub fn run(repo: &Path, args: &Args) -> Result<ExitCode> {
+    let mut changed = Vec::new();
+    for (which, file, url) in sources(args) {
+        let (vendored, _) = paths(which);
+        let (source, candidate) = match file {
+            Some(path) => (
+                path.display().to_string(),
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+            None => (url.clone(), download(&url, args.timeout)?),
+        };
+        let new_doc = parse_openapi(&candidate)
+            .with_context(|| format!("refusing the spec from {source}"))?;
+        let spec_path = repo.join(vendored);
+        let current = std::fs::read(&spec_path)
+            .with_context(|| format!("cannot read {}", spec_path.display()))?;
+        if current == candidate {
+            println!(
+                "{vendored} is up to date with {source} (sha256 {}).",
+                util::sha256_hex(&current)
+            );
+            continue;
+        }
+        let old_doc: Value = serde_json::from_slice(&current)
+            .with_context(|| format!("the vendored {} is not valid JSON", spec_path.display()))?;
+        let report = spec_diff::diff(&old_doc, &new_doc);
+        println!("{vendored}, from {source}:");
+        print!("{}", report.render());
+        changed.push(Changed {
+            which,
+            source,
+            bytes: candidate,
+            breaking: report.breaking(),
+        });
+    }
+    if changed.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let old_doc: Value = serde_json::from_slice(&current)
-        .with_context(|| format!("the vendored {} is not valid JSON", spec_path.display()))?;
-    let report = spec_diff::diff(&old_doc, &new_doc);
-    print!("{}", report.render());
 
     if args.check {
-        println!(
-            "\nopenapi.json differs from {source}: run `cargo xtask update-spec` to update it (nothing was changed)."
-        );
+        for c in &changed {
+            println!(
+                "\n{} differs from {}: run `cargo xtask update-spec` to update it (nothing was changed).",
+                paths(c.which).0,
+                c.source
+            );
+        }
         return Ok(ExitCode::from(1));
     }
 
-    let code = codegen::generate(&candidate).map_err(|e| {
-        anyhow!("refusing the spec from {source}: the client cannot be generated from it: {e}")
-    })?;
+    // Every candidate must generate before anything is written.
+    for c in &changed {
+        codegen::generate_spec(&c.bytes, c.which, false).map_err(|e| {
+            anyhow!(
+                "refusing the spec from {}: the client cannot be generated from it: {e} ({} left unchanged)",
+                c.source,
+                vendored_list()
+            )
+        })?;
+    }
+    // The specs as they will be: each candidate, or the vendored file.
+    let mut specs = Vec::new();
+    for which in Spec::ALL {
+        let bytes = match changed.iter().find(|c| c.which == which) {
+            Some(c) => c.bytes.clone(),
+            None => {
+                let path = repo.join(paths(which).0);
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?
+            }
+        };
+        specs.push((which, bytes));
+    }
     if args.no_compile_check {
         println!("\nSkipping the compile check (--no-compile-check).");
     } else {
-        compile_check(repo, &candidate)
-            .with_context(|| format!("refusing the spec from {source}"))?;
+        let sources: Vec<&str> = changed.iter().map(|c| c.source.as_str()).collect();
+        compile_check(repo, &specs)
+            .with_context(|| format!("refusing the spec from {}", sources.join(" and ")))?;
     }
+    let mut codes = Vec::new();
+    for (which, bytes) in &specs {
+        codes.push(codegen::generate_spec(bytes, *which, false).map_err(|e| anyhow!("{e}"))?);
+    }
+    let listing = snapshot::full_listing(&codes[0], &codes[1])?;
 
-    write_replacing(&spec_path, &candidate)?;
-    let digest = util::sha256_hex(&candidate);
-    let pin = repo.join(PIN_PATH);
-    std::fs::write(&pin, format!("{digest}\n"))
-        .with_context(|| format!("cannot write {}", pin.display()))?;
-    let listing = snapshot::api_listing(&code)?;
+    let mut breaking = 0;
+    for c in &changed {
+        let (vendored, pin) = paths(c.which);
+        write_replacing(&repo.join(vendored), &c.bytes)?;
+        let digest = util::sha256_hex(&c.bytes);
+        let pin_path = repo.join(pin);
+        std::fs::write(&pin_path, format!("{digest}\n"))
+            .with_context(|| format!("cannot write {}", pin_path.display()))?;
+        println!("\nUpdated {vendored} (sha256 {digest}) and {pin}.");
+        breaking += c.breaking;
+    }
     let snapshot_path = repo.join(snapshot::SNAPSHOT_PATH);
     std::fs::write(&snapshot_path, listing)
         .with_context(|| format!("cannot write {}", snapshot_path.display()))?;
-
-    println!(
-        "\nUpdated {SPEC_PATH} (sha256 {digest}), {PIN_PATH} and {}.",
-        snapshot::SNAPSHOT_PATH
-    );
-    if report.breaking() > 0 {
+    println!("Regenerated {}.", snapshot::SNAPSHOT_PATH);
+    if breaking > 0 {
         println!(
-            "{} BREAKING change(s): review them (and the diff of {}) before releasing.",
-            report.breaking(),
+            "{breaking} BREAKING change(s): review them (and the diff of {}) before releasing.",
             snapshot::SNAPSHOT_PATH
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "openapi.json and sessions-openapi.json", for refusals.
+fn vendored_list() -> String {
+    format!("{SPEC_PATH} and {SESSIONS_SPEC_PATH}")
 }
 
 /// Downloads the spec, refusing failures, non-2xx answers and HTML pages.
@@ -201,9 +309,9 @@ pub fn parse_openapi(bytes: &[u8]) -> Result<Value> {
 /// The folder of the derive macro's crate, a path dependency of the library.
 const DERIVE_CRATE_DIR: &str = "dromo-client-derive";
 
-/// Builds a copy of the crate (manifest, build.rs, src/, lock file) with the candidate spec, the
+/// Builds a copy of the crate (manifest, build.rs, src/, lock file) with the given specs, the
 /// way a user's build would, and fails with the compiler's first error if it does not compile.
-fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
+fn compile_check(repo: &Path, specs: &[(Spec, Vec<u8>)]) -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("dromo-client-check-")
         .tempdir()
@@ -228,7 +336,9 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
     if derive.exists() {
         util::copy_dir(&derive, &copy.join(DERIVE_CRATE_DIR))?;
     }
-    std::fs::write(copy.join(SPEC_PATH), candidate)?;
+    for (which, bytes) in specs {
+        std::fs::write(copy.join(paths(*which).0), bytes)?;
+    }
 
     let target_dir = util::target_dir(repo).join("xtask-check");
     // The library as users build it, then the `dromo` binary, whose `api` commands are
@@ -242,7 +352,7 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
             .current_dir(copy)
             .env("CARGO_TARGET_DIR", &target_dir);
         println!(
-            "\nCompile check: `cargo check --offline {}` of a copy of the crate with the new spec (target dir {})...",
+            "\nCompile check: `cargo check --offline {}` of a copy of the crate with the new spec(s) (target dir {})...",
             selection.join(" "),
             target_dir.display()
         );
@@ -250,7 +360,8 @@ fn compile_check(repo: &Path, candidate: &[u8]) -> Result<()> {
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             bail!(
-                "the crate does not compile with it (openapi.json left unchanged); first errors:\n{}",
+                "the crate does not compile with it ({} left unchanged); first errors:\n{}",
+                vendored_list(),
                 util::first_error_lines(&stderr, 25)
             );
         }

@@ -48,6 +48,8 @@ fn repo_copy() -> tempfile::TempDir {
     let copy = dir.path();
     for file in [
         "openapi.json",
+        "sessions-openapi.json",
+        "tests/sessions-openapi.sha256",
         "Cargo.toml",
         "Cargo.lock",
         "build.rs",
@@ -97,6 +99,20 @@ fn state(repo: &Path) -> (Vec<u8>, String, String) {
         String::from_utf8_lossy(&read("tests/openapi.sha256")).into_owned(),
         String::from_utf8_lossy(&read("xtask/api-snapshot.txt")).into_owned(),
     )
+}
+
+/// The Sessions API's vendored files.
+fn sessions_state(repo: &Path) -> (Vec<u8>, String) {
+    let read = |p: &str| std::fs::read(repo.join(p)).unwrap_or_else(|e| panic!("read {p}: {e}"));
+    (
+        read("sessions-openapi.json"),
+        String::from_utf8_lossy(&read("tests/sessions-openapi.sha256")).into_owned(),
+    )
+}
+
+fn vendored_sessions(repo: &Path) -> Value {
+    let bytes = std::fs::read(repo.join("sessions-openapi.json")).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Serves one canned HTTP response per connection, `count` times, on 127.0.0.1.
@@ -260,7 +276,7 @@ fn spec_that_generates_but_does_not_compile_is_refused_with_the_compiler_error()
         repo.path(),
         &url,
         &[],
-        "does not compile with it (openapi.json left unchanged)",
+        "does not compile with it (openapi.json and sessions-openapi.json left unchanged)",
     );
     assert!(
         stderr.contains("error[E0"),
@@ -546,5 +562,267 @@ fn construct_the_converter_cannot_handle_is_refused_with_its_pointer() {
         &url,
         &["--no-compile-check"],
         "/components/schemas/ImportMetaData/if",
+    );
+}
+
+/// A Sessions API spec with a new property, and a new required one (a break for code that
+/// builds the type; the hand-written layer only reads it).
+fn modified_sessions(repo: &Path) -> Value {
+    let mut doc = vendored_sessions(repo);
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["SessionCreated"]["properties"]["resumeCount"] =
+        json!({ "type": "integer", "description": "Times resumed." });
+    schemas["TokenResponse"]["properties"]["sessionId"] =
+        json!({ "type": "string", "format": "uuid" });
+    schemas["TokenResponse"]["required"] = json!(["sessionId"]);
+    doc
+}
+
+#[test]
+fn modified_sessions_spec_is_reported_compiled_and_regenerated() {
+    let _serial = COMPILE_CHECK.lock().unwrap_or_else(|e| e.into_inner());
+    let repo = repo_copy();
+    let (main_before, main_pin_before, _) = state(repo.path());
+    let doc = modified_sessions(repo.path());
+    let file = repo.path().join("candidate-sessions.json");
+    let bytes = to_bytes(&doc);
+    std::fs::write(&file, &bytes).unwrap_or_else(|e| panic!("{e}"));
+
+    // The build of a crate copy with the candidate proves it generates and compiles.
+    let output = xtask(
+        repo.path(),
+        &["update-spec", "--sessions-file", &file.to_string_lossy()],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("sessions-openapi.json, from "), "{stdout}");
+    assert!(
+        stdout.contains("BREAKING + TokenResponse: property `sessionId` added (required)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("         + SessionCreated: property `resumeCount` added"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 change(s), 1 BREAKING"), "{stdout}");
+    assert!(stdout.contains("Compile check passed."), "{stdout}");
+    assert!(stdout.contains("1 BREAKING change(s)"), "{stdout}");
+
+    let (spec, pin) = sessions_state(repo.path());
+    assert!(
+        spec == bytes,
+        "sessions-openapi.json is not byte-for-byte the candidate"
+    );
+    assert_eq!(pin, format!("{}\n", sha256_hex(&bytes)));
+    let (main, main_pin, snapshot) = state(repo.path());
+    assert!(
+        main == main_before && main_pin == main_pin_before,
+        "openapi.json was touched"
+    );
+    assert!(
+        snapshot
+            .lines()
+            .any(|l| l == "field sessions::types::SessionCreated.resume_count: ::std::option::Option<crate::WholeNumber>"),
+        "{snapshot}"
+    );
+    assert!(
+        snapshot
+            .lines()
+            .any(|l| l == "field sessions::types::TokenResponse.session_id: ::uuid::Uuid"),
+        "{snapshot}"
+    );
+    assert!(
+        snapshot.contains("fn Client::list_import_schemas(&self)"),
+        "the main API left the snapshot"
+    );
+
+    // Once vendored, it is up to date; the main spec too.
+    let main_file = repo.path().join("openapi.json");
+    let output = xtask(
+        repo.path(),
+        &[
+            "update-spec",
+            "--check",
+            "--file",
+            &main_file.to_string_lossy(),
+            "--sessions-file",
+            &file.to_string_lossy(),
+        ],
+    );
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert!(stdout.contains("openapi.json is up to date"), "{stdout}");
+    assert!(
+        stdout.contains("sessions-openapi.json is up to date"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_broken_sessions_spec_is_refused_leaving_both_vendored_specs_untouched() {
+    let repo = repo_copy();
+    let before = (state(repo.path()), sessions_state(repo.path()));
+    // A valid change of the main spec, offered together with a broken sessions spec.
+    let mut main = vendored(repo.path());
+    main["components"]["schemas"]["HeadlessImport"]["properties"]["status"]["enum"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("the status is no longer an enum"))
+        .push(json!("CANCELLED"));
+    let main_file = repo.path().join("candidate.json");
+    std::fs::write(&main_file, to_bytes(&main)).unwrap_or_else(|e| panic!("{e}"));
+
+    let mut broken = vendored_sessions(repo.path());
+    broken["components"]["schemas"]["TokenResponse"]["properties"]["expiresIn"] =
+        json!({ "type": "array", "prefixItems": [{ "type": "integer" }] });
+    let sessions_file = repo.path().join("candidate-sessions.json");
+    std::fs::write(&sessions_file, to_bytes(&broken)).unwrap_or_else(|e| panic!("{e}"));
+
+    let output = xtask(
+        repo.path(),
+        &[
+            "update-spec",
+            "--no-compile-check",
+            "--file",
+            &main_file.to_string_lossy(),
+            "--sessions-file",
+            &sessions_file.to_string_lossy(),
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    // Both were reported; the broken one is named, with the construct's pointer.
+    assert!(stdout.contains("openapi.json, from "), "{stdout}");
+    assert!(stdout.contains("sessions-openapi.json, from "), "{stdout}");
+    assert!(
+        stderr.starts_with("error: refusing the spec from "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("candidate-sessions.json"), "{stderr}");
+    assert!(
+        stderr.contains("/components/schemas/TokenResponse/properties/expiresIn/prefixItems"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("openapi.json and sessions-openapi.json left unchanged"),
+        "{stderr}"
+    );
+    assert!(
+        (state(repo.path()), sessions_state(repo.path())) == before,
+        "a refused spec changed the vendored files"
+    );
+
+    // A sessions spec the corrections no longer fit (the token they hide is gone) is refused
+    // the same way.
+    let mut moved = vendored_sessions(repo.path());
+    for schema in ["SessionCreated", "TokenResponse"] {
+        moved["components"]["schemas"][schema]["properties"]
+            .as_object_mut()
+            .and_then(|p| p.remove("hydrationId"));
+    }
+    std::fs::write(&sessions_file, to_bytes(&moved)).unwrap_or_else(|e| panic!("{e}"));
+    let output = xtask(
+        repo.path(),
+        &[
+            "update-spec",
+            "--no-compile-check",
+            "--sessions-file",
+            &sessions_file.to_string_lossy(),
+        ],
+    );
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("correction `hydration_ids_are_secret` no longer applies"),
+        "{stderr}"
+    );
+    assert!(
+        (state(repo.path()), sessions_state(repo.path())) == before,
+        "a refused spec changed the vendored files"
+    );
+}
+
+#[test]
+fn check_covers_the_sessions_spec() {
+    let repo = repo_copy();
+    let before = (state(repo.path()), sessions_state(repo.path()));
+    let (url, _) = {
+        let doc = modified_sessions(repo.path());
+        let bytes = to_bytes(&doc);
+        (serve("200 OK", "application/json", bytes.clone(), 1), bytes)
+    };
+    let main_file = repo.path().join("openapi.json");
+    let output = xtask(
+        repo.path(),
+        &[
+            "update-spec",
+            "--check",
+            "--file",
+            &main_file.to_string_lossy(),
+            "--sessions-url",
+            &url,
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("openapi.json is up to date"), "{stdout}");
+    assert!(
+        stdout.contains("BREAKING + TokenResponse: property `sessionId` added (required)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sessions-openapi.json differs from http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nothing was changed"), "{stdout}");
+    assert!(
+        (state(repo.path()), sessions_state(repo.path())) == before,
+        "--check changed the vendored files"
+    );
+}
+
+#[test]
+fn a_sessions_spec_that_breaks_the_hand_written_layer_is_refused_by_the_compile_check() {
+    let _serial = COMPILE_CHECK.lock().unwrap_or_else(|e| e.into_inner());
+    let repo = repo_copy();
+    let before = (state(repo.path()), sessions_state(repo.path()));
+    let mut doc = vendored_sessions(repo.path());
+    doc["components"]["schemas"]["SessionCreated"]["properties"]
+        .as_object_mut()
+        .and_then(|p| p.remove("savedAt"))
+        .unwrap_or_else(|| panic!("the vendored sessions spec no longer has savedAt"));
+    let (url, _) = serve_json(&doc);
+    let output = xtask(repo.path(), &["update-spec", "--sessions-url", &url]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("BREAKING - SessionCreated: property `savedAt` removed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "does not compile with it (openapi.json and sessions-openapi.json left unchanged)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("src/sessions.rs"), "{stderr}");
+    assert!(
+        (state(repo.path()), sessions_state(repo.path())) == before,
+        "a refused spec changed the vendored files"
     );
 }

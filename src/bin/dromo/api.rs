@@ -15,6 +15,13 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/generated_cli.rs"));
 }
 
+/// The Sessions API's generated commands (`$OUT_DIR/generated_sessions_cli.rs`, from
+/// `sessions-openapi.json`): `create-session`, `resume-session`, `delete-session`.
+#[allow(clippy::all, clippy::pedantic, missing_docs, unused)]
+mod generated_sessions {
+    include!(concat!(env!("OUT_DIR"), "/generated_sessions_cli.rs"));
+}
+
 use generated::{Cli, CliCommand, CliConfig};
 
 /// The name of the `api` command.
@@ -28,9 +35,15 @@ fn name(command: CliCommand) -> String {
 /// Adds one subcommand per generated operation to the `api` command of `cli`.
 pub fn add_operations(cli: clap::Command) -> clap::Command {
     cli.mut_subcommand(COMMAND, |api| {
-        CliCommand::iter().fold(api, |api, command| {
+        let api = CliCommand::iter().fold(api, |api, command| {
             api.subcommand(friendly_ids(one_line_in_listing(
                 Cli::<JsonOutput>::get_command(command).name(name(command)),
+            )))
+        });
+        generated_sessions::CliCommand::iter().fold(api, |api, command| {
+            let name = command.operation_id().replace('_', "-");
+            api.subcommand(friendly_ids(one_line_in_listing(
+                generated_sessions::Cli::<JsonOutput>::get_command(command).name(name),
             )))
         })
     })
@@ -79,27 +92,38 @@ pub async fn run(client: &Client, json: bool, matches: &clap::ArgMatches) -> Res
             "no operation given (dromo api --help lists them)",
         ));
     };
-    let command = CliCommand::iter()
-        .find(|command| name(*command) == chosen)
-        .ok_or_else(|| Failure::bad_input(format!("unknown operation `{chosen}`")))?;
+    let command = CliCommand::iter().find(|command| name(*command) == chosen);
+    let sessions_command = generated_sessions::CliCommand::iter()
+        .find(|command| command.operation_id().replace('_', "-") == chosen);
     let write_failed = Rc::new(Cell::new(false));
     let output = JsonOutput {
         pretty: !json && std::io::stdout().is_terminal(),
         write_failed: Rc::clone(&write_failed),
     };
-    let cli = Cli::new(client.api().clone(), output);
-    cli.execute(command, operation_matches)
-        .await
-        .map_err(|error| match error.downcast::<dromo_client::Error>() {
-            // The request was sent (or refused by the crate): the crate's error and its code.
-            Ok(error) => Failure::from(error),
-            // Anything else comes before sending: the `--json-body` file could not be read or
-            // does not fit the operation's body.
-            Err(other) => Failure::bad_input(format!(
-                "{}: give a JSON file that fits the body (dromo api {chosen} --help)",
-                format!("{other:#}").replace(['\n', '\r'], " ")
-            )),
-        })?;
+    let executed = match (command, sessions_command) {
+        (Some(command), _) => {
+            Cli::new(client.api().clone(), output)
+                .execute(command, operation_matches)
+                .await
+        }
+        // The Sessions API: its own generated client, on the sessions base URL.
+        (None, Some(command)) => {
+            generated_sessions::Cli::new(client.sessions_api().clone(), output)
+                .execute(command, operation_matches)
+                .await
+        }
+        (None, None) => return Err(Failure::bad_input(format!("unknown operation `{chosen}`"))),
+    };
+    executed.map_err(|error| match error.downcast::<dromo_client::Error>() {
+        // The request was sent (or refused by the crate): the crate's error and its code.
+        Ok(error) => Failure::from(error),
+        // Anything else comes before sending: the `--json-body` file could not be read or
+        // does not fit the operation's body.
+        Err(other) => Failure::bad_input(format!(
+            "{}: give a JSON file that fits the body (dromo api {chosen} --help)",
+            format!("{other:#}").replace(['\n', '\r'], " ")
+        )),
+    })?;
     if write_failed.get() {
         return Err(Failure {
             message: "cannot write the response to stdout".to_owned(),
@@ -281,4 +305,47 @@ impl CliConfig for JsonOutput {
     }
 
     fn list_end_error(&self, _: &dromo_client::Error) {}
+}
+
+/// The Sessions API's commands print as the main API's do.
+impl generated_sessions::CliConfig for JsonOutput {
+    fn success_item<T>(&self, value: &dromo_client::generated::ResponseValue<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        CliConfig::success_item(self, value);
+    }
+
+    fn success_no_item(&self, value: &dromo_client::generated::ResponseValue<()>) {
+        CliConfig::success_no_item(self, value);
+    }
+
+    fn error(&self, value: &dromo_client::Error) {
+        CliConfig::error(self, value);
+    }
+
+    fn list_start<T>(&self)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        CliConfig::list_start::<T>(self);
+    }
+
+    fn list_item<T>(&self, value: &T)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        CliConfig::list_item(self, value);
+    }
+
+    fn list_end_success<T>(&self)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        CliConfig::list_end_success::<T>(self);
+    }
+
+    fn list_end_error(&self, value: &dromo_client::Error) {
+        CliConfig::list_end_error(self, value);
+    }
 }
