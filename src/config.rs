@@ -40,12 +40,22 @@ impl fmt::Debug for ApiAuth {
 /// The generated client's pre-request hook: adds the key, marked sensitive, to requests for
 /// the configured API origin, and to nothing else.
 pub fn authenticate(auth: &ApiAuth, request: &mut reqwest::Request) {
-    if request.url().origin() == auth.origin.origin() {
-        request.headers_mut().insert(
-            HeaderName::from_static("x-dromo-license-key"),
-            auth.key.clone(),
-        );
+    if same_origin(request.url(), &auth.origin) {
+        request.headers_mut().insert(KEY_HEADER, auth.key.clone());
     }
+}
+
+/// [`API_KEY_HEADER`], lower-cased as HTTP/2 needs, built once.
+const KEY_HEADER: HeaderName = HeaderName::from_static("x-dromo-license-key");
+
+/// `a.origin() == b.origin()` without building (and allocating) the two origins on every
+/// request: same scheme, host and port, for the schemes whose origin is that tuple (any other
+/// scheme's origin is opaque, equal to no other).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    matches!(a.scheme(), "http" | "https" | "ws" | "wss" | "ftp")
+        && a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// A Dromo API client. Cheap to clone: clones share connections.
@@ -347,6 +357,35 @@ impl Client {
             host,
             resource: resource.into(),
             schema_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn same_origin_agrees_with_url_origin() {
+        let urls = [
+            "https://app.dromo.io/api/v1",
+            "https://app.dromo.io:443/other",
+            "https://APP.dromo.io/x",
+            "https://app.dromo.io:8443/api/v1",
+            "http://app.dromo.io/api/v1",
+            "https://s3.amazonaws.com/k",
+            "https://user:pw@app.dromo.io/",
+            "http://127.0.0.1:8080/a",
+            "http://127.0.0.1:8081/a",
+            "http://[::1]:8080/a",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+        ];
+        for a in urls {
+            for b in urls {
+                let (a, b) = (reqwest::Url::parse(a).unwrap(), reqwest::Url::parse(b).unwrap());
+                assert_eq!(same_origin(&a, &b), a.origin() == b.origin(), "{a} vs {b}");
+            }
         }
     }
 }
