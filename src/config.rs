@@ -45,6 +45,16 @@ pub fn authenticate(auth: &ApiAuth, request: &mut reqwest::Request) {
     }
 }
 
+/// With the `rustls-ring` feature alone, reqwest's rustls has no crypto provider of its own:
+/// ring becomes the process's default rustls provider, unless the program installed one.
+fn install_ring_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only when another thread installed one meanwhile: that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// [`API_KEY_HEADER`], lower-cased as HTTP/2 needs, built once.
 const KEY_HEADER: HeaderName = HeaderName::from_static("x-dromo-license-key");
 
@@ -216,6 +226,7 @@ impl ClientBuilder {
             )));
         }
 
+        install_ring_provider();
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
         let stall = self
             .transfer_stall_timeout
@@ -364,6 +375,14 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::same_origin;
+
+    /// Whatever the TLS feature (`rustls`, `rustls-ring`, `native-tls`), the HTTPS clients
+    /// build: with `rustls-ring` alone, reqwest would panic without a crypto provider.
+    #[test]
+    fn a_client_builds_with_each_tls_feature() {
+        let client = crate::Client::builder().api_key("key").build().unwrap();
+        assert!(client.base_url().starts_with("https://"));
+    }
 
     #[test]
     fn same_origin_agrees_with_url_origin() {

@@ -16,6 +16,7 @@ mod codegen;
 mod bench_build;
 mod codegen_cmd;
 mod docs_corpus;
+mod feature_check;
 mod package_check;
 mod prism;
 mod snapshot;
