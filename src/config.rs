@@ -402,7 +402,10 @@ mod tests {
         ];
         for a in urls {
             for b in urls {
-                let (a, b) = (reqwest::Url::parse(a).unwrap(), reqwest::Url::parse(b).unwrap());
+                let (a, b) = (
+                    reqwest::Url::parse(a).unwrap(),
+                    reqwest::Url::parse(b).unwrap(),
+                );
                 assert_eq!(same_origin(&a, &b), a.origin() == b.origin(), "{a} vs {b}");
             }
         }

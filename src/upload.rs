@@ -821,6 +821,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_file_is_read_in_chunks_into_recycled_buffers_and_checked_against_its_length() {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        let data: Vec<u8> = (0..CHUNK + 10).map(|i| (i % 251) as u8).collect();
+        file.write_all(&data).unwrap();
+        let pool: BufferPool = Arc::new(Mutex::new(Vec::new()));
+        let rewind = |f: &mut std::fs::File| {
+            use std::io::Seek;
+            f.rewind().unwrap();
+        };
+
+        rewind(&mut file);
+        let total = data.len() as u64;
+        let first = read_file_chunk(&mut file, total, 0, &pool)
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.len(), CHUNK);
+        let second = read_file_chunk(&mut file, total, CHUNK as u64, &pool)
+            .unwrap()
+            .unwrap();
+        assert_eq!([first.as_ref(), second.as_ref()].concat(), data);
+        assert!(read_file_chunk(&mut file, total, total, &pool)
+            .unwrap()
+            .is_none());
+        // Once the connection has dropped every piece of a chunk, its buffer is reused.
+        let piece = first.slice(..10);
+        drop(first);
+        assert!(pool.lock().unwrap().is_empty());
+        drop(piece);
+        assert_eq!(pool.lock().unwrap().len(), 1);
+
+        // Longer than announced: the probe after the last byte says so.
+        rewind(&mut file);
+        let short_total = 5;
+        assert!(read_file_chunk(&mut file, short_total, 0, &pool)
+            .unwrap()
+            .is_some());
+        let e = read_file_chunk(&mut file, short_total, short_total, &pool).unwrap_err();
+        assert!(e.to_string().contains("more than the 5 bytes"), "{e}");
+
+        // Shorter than announced: the end of the file comes first.
+        rewind(&mut file);
+        let long_total = total + 100;
+        let _ = read_file_chunk(&mut file, long_total, 0, &pool).unwrap();
+        let _ = read_file_chunk(&mut file, long_total, CHUNK as u64, &pool).unwrap();
+        let e = read_file_chunk(&mut file, long_total, total, &pool).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(
+            e.to_string().contains(&format!("ended after {total} of")),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn expired_url_message_explains_what_to_do() {
         let url =
             PresignedUrl::parse("https://s3.example.com/k?X-Amz-Signature=sig123456").unwrap();

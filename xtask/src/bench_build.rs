@@ -146,7 +146,7 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
     benches.push(write_crate(
         root.path(),
         "hand-written",
-        &manifest("hand-written", &hand_written_deps(&tls)),
+        &manifest("hand-written", &hand_written_deps(&tls, deps.get("rustls"))),
         HAND_WRITTEN_MAIN,
         &lock,
     )?);
@@ -386,8 +386,12 @@ fn runtime_dependencies(repo: &Path, args: &Args) -> Result<BTreeMap<String, Dep
     Ok(deps)
 }
 
-/// reqwest with the TLS features of dromo-client's reqwest, serde, serde_json, tokio.
-fn hand_written_deps(reqwest_features: &BTreeSet<String>) -> BTreeMap<String, DepSpec> {
+/// reqwest with the TLS features of dromo-client's reqwest (and its `rustls`, which picks the
+/// crypto provider with `rustls-ring`), serde, serde_json, tokio.
+fn hand_written_deps(
+    reqwest_features: &BTreeSet<String>,
+    rustls: Option<&DepSpec>,
+) -> BTreeMap<String, DepSpec> {
     let spec = |req: &str, default_features: bool, features: &[&str]| DepSpec {
         req: req.to_owned(),
         default_features,
@@ -400,7 +404,7 @@ fn hand_written_deps(reqwest_features: &BTreeSet<String>) -> BTreeMap<String, De
             .filter(|f| f.contains("tls") || f.contains("rustls"))
             .cloned(),
     );
-    BTreeMap::from([
+    let mut deps = BTreeMap::from([
         ("reqwest".to_owned(), reqwest),
         ("serde".to_owned(), spec("1", true, &["derive"])),
         ("serde_json".to_owned(), spec("1", true, &[])),
@@ -408,7 +412,11 @@ fn hand_written_deps(reqwest_features: &BTreeSet<String>) -> BTreeMap<String, De
             "tokio".to_owned(),
             spec("1", true, &["rt", "macros", "net", "time"]),
         ),
-    ])
+    ]);
+    if let Some(rustls) = rustls {
+        deps.insert("rustls".to_owned(), rustls.clone());
+    }
+    deps
 }
 
 fn manifest(name: &str, deps: &BTreeMap<String, DepSpec>) -> String {
