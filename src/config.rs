@@ -40,12 +40,32 @@ impl fmt::Debug for ApiAuth {
 /// The generated client's pre-request hook: adds the key, marked sensitive, to requests for
 /// the configured API origin, and to nothing else.
 pub fn authenticate(auth: &ApiAuth, request: &mut reqwest::Request) {
-    if request.url().origin() == auth.origin.origin() {
-        request.headers_mut().insert(
-            HeaderName::from_static("x-dromo-license-key"),
-            auth.key.clone(),
-        );
+    if same_origin(request.url(), &auth.origin) {
+        request.headers_mut().insert(KEY_HEADER, auth.key.clone());
     }
+}
+
+/// With the `rustls-ring` feature alone, reqwest's rustls has no crypto provider of its own:
+/// ring becomes the process's default rustls provider, unless the program installed one.
+fn install_ring_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only when another thread installed one meanwhile: that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// [`API_KEY_HEADER`], lower-cased as HTTP/2 needs, built once.
+const KEY_HEADER: HeaderName = HeaderName::from_static("x-dromo-license-key");
+
+/// `a.origin() == b.origin()` without building (and allocating) the two origins on every
+/// request: same scheme, host and port, for the schemes whose origin is that tuple (any other
+/// scheme's origin is opaque, equal to no other).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    matches!(a.scheme(), "http" | "https" | "ws" | "wss" | "ftp")
+        && a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// A Dromo API client. Cheap to clone: clones share connections.
@@ -240,6 +260,7 @@ impl ClientBuilder {
             }
         };
 
+        install_ring_provider();
         let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
         let stall = self
             .transfer_stall_timeout
@@ -408,6 +429,46 @@ impl Client {
             host,
             resource: resource.into(),
             schema_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    /// Whatever the TLS feature (`rustls`, `rustls-ring`, `native-tls`), the HTTPS clients
+    /// build: with `rustls-ring` alone, reqwest would panic without a crypto provider.
+    #[test]
+    fn a_client_builds_with_each_tls_feature() {
+        let client = crate::Client::builder().api_key("key").build().unwrap();
+        assert!(client.base_url().starts_with("https://"));
+    }
+
+    #[test]
+    fn same_origin_agrees_with_url_origin() {
+        let urls = [
+            "https://app.dromo.io/api/v1",
+            "https://app.dromo.io:443/other",
+            "https://APP.dromo.io/x",
+            "https://app.dromo.io:8443/api/v1",
+            "http://app.dromo.io/api/v1",
+            "https://s3.amazonaws.com/k",
+            "https://user:pw@app.dromo.io/",
+            "http://127.0.0.1:8080/a",
+            "http://127.0.0.1:8081/a",
+            "http://[::1]:8080/a",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+        ];
+        for a in urls {
+            for b in urls {
+                let (a, b) = (
+                    reqwest::Url::parse(a).unwrap(),
+                    reqwest::Url::parse(b).unwrap(),
+                );
+                assert_eq!(same_origin(&a, &b), a.origin() == b.origin(), "{a} vs {b}");
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The `upload` URL of a created import takes a `PUT` of the raw file bytes. S3 refuses a chunked
 //! body (501), so the body is sent with an explicit `Content-Length`, streamed from the file in
-//! 256 KiB chunks: memory stays flat whatever the size of the file. Nothing of Dromo's goes to S3:
+//! 1 MiB chunks: memory stays flat whatever the size of the file. Nothing of Dromo's goes to S3:
 //! the request carries `Content-Length`, `Content-Type` and the transfer client's `User-Agent`,
 //! never the API key (the transfer client has none).
 
@@ -22,11 +22,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// How many bytes are read from the source at once.
-const CHUNK: usize = 256 * 1024;
+/// How many bytes are read from the source at once. Large reads keep the cost per byte low
+/// (one read, one hand-over between threads per MiB); memory stays a few of these at most:
+/// one being read, [`READ_AHEAD`] waiting, and the ones the connection still holds.
+const CHUNK: usize = 1024 * 1024;
+/// How many chunks a file's reader thread may read ahead of the connection.
+const READ_AHEAD: usize = 2;
 /// How many bytes each piece of the streamed body holds at most: the connection asks for the
 /// next piece once it has written the last, so smaller pieces make progress (and the stall
-/// watchdog) finer-grained on slow links, at no copy (pieces share the chunk's buffer).
+/// watchdog) finer-grained on slow links. A piece costs no copy and no system call (pieces
+/// share the chunk's buffer; the connection writes many of them in one `writev`).
 const SLICE: usize = 32 * 1024;
 
 /// How far an upload has got: `sent` bytes of `total`.
@@ -182,7 +187,7 @@ impl UploadSource {
         &self.content_type
     }
 
-    async fn open(&self) -> Result<BoxReader, Error> {
+    async fn open(&self) -> Result<Chunks, Error> {
         let file_error = |source: io::Error| Error::File {
             path: self.name.clone(),
             source,
@@ -197,10 +202,10 @@ impl UploadSource {
                         self.len
                     ))));
                 }
-                Ok(Box::pin(file))
+                Ok(Chunks::from_file(file.into_std().await, self.len))
             }
-            Origin::Reader(open) => open().await.map_err(file_error),
-            Origin::Bytes(bytes) => Ok(Box::pin(io::Cursor::new(bytes.clone()))),
+            Origin::Reader(open) => open().await.map(Chunks::Reader).map_err(file_error),
+            Origin::Bytes(bytes) => Ok(Chunks::Bytes(bytes.clone())),
         }
     }
 }
@@ -409,7 +414,7 @@ impl Client {
         source: &UploadSource,
         options: &UploadOptions,
     ) -> Result<(), Error> {
-        let reader = source.open().await?;
+        let chunks = source.open().await?;
         let watch = Arc::new(StallWatch::new());
         let local_error = Arc::new(Mutex::new(None));
         if let Some(report) = &options.on_progress {
@@ -419,7 +424,7 @@ impl Client {
             });
         }
         let body = body_stream(
-            reader,
+            chunks,
             source.len,
             options.on_progress.clone(),
             watch.clone(),
@@ -570,8 +575,133 @@ fn upload_error(
     }
 }
 
+/// Where the body's chunks come from, for one attempt.
+enum Chunks {
+    /// A file, read by a blocking thread up to [`READ_AHEAD`] chunks ahead of the connection:
+    /// one read and one hand-over between threads per chunk, no copy.
+    File(tokio::sync::mpsc::Receiver<io::Result<Bytes>>),
+    /// Any reader, read on the connection's task.
+    Reader(BoxReader),
+    /// Bytes in memory: sent as they are.
+    Bytes(Bytes),
+}
+
+impl Chunks {
+    /// Starts the thread that reads `file` (`total` bytes) ahead. It stops at the end of the
+    /// file, at the first error (sent as the last item), or as soon as the body is dropped.
+    fn from_file(mut file: std::fs::File, total: u64) -> Self {
+        let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+        tokio::task::spawn_blocking(move || {
+            let pool = Arc::new(Mutex::new(Vec::new()));
+            let mut read = 0;
+            loop {
+                match read_file_chunk(&mut file, total, read, &pool) {
+                    Ok(Some(chunk)) => {
+                        read += chunk.len() as u64;
+                        if sender.blocking_send(Ok(chunk)).is_err() {
+                            return;
+                        }
+                    }
+                    // Dropping the sender ends the stream.
+                    Ok(None) => return,
+                    Err(error) => {
+                        let _ = sender.blocking_send(Err(error));
+                        return;
+                    }
+                }
+            }
+        });
+        Self::File(receiver)
+    }
+}
+
+/// The source ended before its announced length (`read` of `total` bytes).
+fn ended_early(read: u64, total: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("it ended after {read} of the {total} bytes it had when the upload started"),
+    )
+}
+
+/// The source has more bytes than its announced length.
+fn longer_than(total: u64) -> io::Error {
+    io::Error::other(format!(
+        "it has more than the {total} bytes it had when the upload started"
+    ))
+}
+
+/// Buffers of [`CHUNK`] bytes given back by the connection once it has written them, for the
+/// next reads: a buffer is zeroed and faulted in once, not once per chunk.
+type BufferPool = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// A chunk's buffer; when the connection drops the last piece of it, it goes back to its pool.
+struct Recycled {
+    buffer: Vec<u8>,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        // At most as many as can be in flight at once; the rest are freed.
+        if pool.len() <= READ_AHEAD + 2 {
+            pool.push(std::mem::take(&mut self.buffer));
+        }
+    }
+}
+
+/// The next chunk of a file of `total` bytes of which `read` were read: up to [`CHUNK`] bytes,
+/// `None` at its announced end (checked to be its real end).
+fn read_file_chunk(
+    file: &mut std::fs::File,
+    total: u64,
+    read: u64,
+    pool: &BufferPool,
+) -> io::Result<Option<Bytes>> {
+    use std::io::Read;
+    let remaining = total - read;
+    if remaining == 0 {
+        let mut probe = [0u8; 1];
+        return match file.read(&mut probe)? {
+            0 => Ok(None),
+            _ => Err(longer_than(total)),
+        };
+    }
+    let want = usize::try_from(remaining).unwrap_or(CHUNK).min(CHUNK);
+    // One `read` per chunk (a file in the page cache fills it at once), into a recycled buffer.
+    let mut buffer = pool
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    buffer.resize(want, 0);
+    let mut filled = 0;
+    while filled < want {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if filled == 0 {
+        return Err(ended_early(read, total));
+    }
+    buffer.truncate(filled);
+    Ok(Some(Bytes::from_owner(Recycled {
+        buffer,
+        pool: pool.clone(),
+    })))
+}
+
 struct BodyState {
-    reader: BoxReader,
+    chunks: Chunks,
     /// Bytes read from the source.
     read: u64,
     /// Read but not yet handed to the connection.
@@ -585,17 +715,18 @@ struct BodyState {
     local_error: Arc<Mutex<Option<io::Error>>>,
 }
 
-/// The body: `total` bytes of `reader` in chunks of at most [`CHUNK`], reporting progress; a
-/// reader that ends early or has more than `total` bytes fails the body (and the attempt).
+/// The body: `total` bytes of `chunks`, handed over in pieces of at most [`SLICE`], reporting
+/// progress; a source that ends early or has more than `total` bytes fails the body (and the
+/// attempt).
 fn body_stream(
-    reader: BoxReader,
+    chunks: Chunks,
     total: u64,
     on_progress: Option<ProgressFn>,
     watch: Arc<StallWatch>,
     local_error: Arc<Mutex<Option<io::Error>>>,
 ) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static {
     let state = BodyState {
-        reader,
+        chunks,
         read: 0,
         pending: Bytes::new(),
         sent: 0,
@@ -651,44 +782,97 @@ fn body_stream(
 }
 
 async fn next_chunk(state: &mut BodyState) -> io::Result<Option<Bytes>> {
-    let remaining = state.total - state.read;
+    match &mut state.chunks {
+        Chunks::File(receiver) => receiver.recv().await.transpose(),
+        Chunks::Bytes(bytes) => Ok((!bytes.is_empty()).then(|| std::mem::take(bytes))),
+        Chunks::Reader(reader) => read_chunk(reader, state.total, state.read).await,
+    }
+}
+
+/// The next chunk of a reader of `total` bytes of which `read` were read: up to [`CHUNK`]
+/// bytes, `None` at its announced end (checked to be its real end).
+async fn read_chunk(reader: &mut BoxReader, total: u64, read: u64) -> io::Result<Option<Bytes>> {
+    let remaining = total - read;
     if remaining == 0 {
-        // Check the source really ended where its length said.
         let mut probe = [0u8; 1];
-        return match state.reader.read(&mut probe).await? {
+        return match reader.read(&mut probe).await? {
             0 => Ok(None),
-            _ => Err(io::Error::other(format!(
-                "it has more than the {} bytes it had when the upload started",
-                state.total
-            ))),
+            _ => Err(longer_than(total)),
         };
     }
     let want = usize::try_from(remaining).unwrap_or(CHUNK).min(CHUNK);
-    let mut buffer = vec![0u8; want];
-    let mut filled = 0;
-    while filled < want {
-        let n = state.reader.read(&mut buffer[filled..]).await?;
+    // `read_buf` fills the spare capacity: no zeroing, no copy.
+    let mut buffer = bytes::BytesMut::with_capacity(want);
+    while buffer.len() < want {
+        let limit = (want - buffer.len()) as u64;
+        let n = reader.as_mut().take(limit).read_buf(&mut buffer).await?;
         if n == 0 {
-            if filled == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "it ended after {} of the {} bytes it had when the upload started",
-                        state.read, state.total
-                    ),
-                ));
+            if buffer.is_empty() {
+                return Err(ended_early(read, total));
             }
             break;
         }
-        filled += n;
     }
-    buffer.truncate(filled);
-    Ok(Some(Bytes::from(buffer)))
+    Ok(Some(buffer.freeze()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_read_in_chunks_into_recycled_buffers_and_checked_against_its_length() {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        let data: Vec<u8> = (0..CHUNK + 10).map(|i| (i % 251) as u8).collect();
+        file.write_all(&data).unwrap();
+        let pool: BufferPool = Arc::new(Mutex::new(Vec::new()));
+        let rewind = |f: &mut std::fs::File| {
+            use std::io::Seek;
+            f.rewind().unwrap();
+        };
+
+        rewind(&mut file);
+        let total = data.len() as u64;
+        let first = read_file_chunk(&mut file, total, 0, &pool)
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.len(), CHUNK);
+        let second = read_file_chunk(&mut file, total, CHUNK as u64, &pool)
+            .unwrap()
+            .unwrap();
+        assert_eq!([first.as_ref(), second.as_ref()].concat(), data);
+        assert!(read_file_chunk(&mut file, total, total, &pool)
+            .unwrap()
+            .is_none());
+        // Once the connection has dropped every piece of a chunk, its buffer is reused.
+        let piece = first.slice(..10);
+        drop(first);
+        assert!(pool.lock().unwrap().is_empty());
+        drop(piece);
+        assert_eq!(pool.lock().unwrap().len(), 1);
+
+        // Longer than announced: the probe after the last byte says so.
+        rewind(&mut file);
+        let short_total = 5;
+        assert!(read_file_chunk(&mut file, short_total, 0, &pool)
+            .unwrap()
+            .is_some());
+        let e = read_file_chunk(&mut file, short_total, short_total, &pool).unwrap_err();
+        assert!(e.to_string().contains("more than the 5 bytes"), "{e}");
+
+        // Shorter than announced: the end of the file comes first.
+        rewind(&mut file);
+        let long_total = total + 100;
+        let _ = read_file_chunk(&mut file, long_total, 0, &pool).unwrap();
+        let _ = read_file_chunk(&mut file, long_total, CHUNK as u64, &pool).unwrap();
+        let e = read_file_chunk(&mut file, long_total, total, &pool).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(
+            e.to_string().contains(&format!("ended after {total} of")),
+            "{e}"
+        );
+    }
 
     #[test]
     fn expired_url_message_explains_what_to_do() {

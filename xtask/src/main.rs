@@ -4,6 +4,7 @@
 //! - `update-spec`: vendor a new `openapi.json` after proving it generates and compiles.
 //! - `codegen`: print the generated code; keep `xtask/api-snapshot.txt` current.
 //! - `package-check`: only the packaged-crate check of `test`.
+//! - `bench-build`: cold-build cost against two baselines, in alternating rounds (not in `test`).
 //! - `docs-corpus`: extract the request examples of Dromo's docs into `tests/data/docs-corpus.json`.
 
 // The crate's code-generation pipeline, shared with build.rs. Its lints are the library's
@@ -12,8 +13,10 @@
 #[path = "../../src/codegen/mod.rs"]
 mod codegen;
 
+mod bench_build;
 mod codegen_cmd;
 mod docs_corpus;
+mod feature_check;
 mod package_check;
 mod prism;
 mod snapshot;
@@ -50,6 +53,9 @@ enum Command {
     /// Extract the request examples of Dromo's docs (a `dromoio/docs` checkout) into the test
     /// corpus `tests/data/docs-corpus.json`.
     DocsCorpus(docs_corpus::Args),
+    /// Build a crate using dromo-client and two baselines from scratch, in alternating rounds,
+    /// and print the cpu and wall ratios (a benchmark: not part of `test`).
+    BenchBuild(bench_build::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +67,7 @@ fn main() -> ExitCode {
         Command::Codegen(args) => codegen_cmd::run(&repo, args),
         Command::PackageCheck => package_check::run(&repo).map(|()| ExitCode::SUCCESS),
         Command::DocsCorpus(args) => docs_corpus::run(&repo, args).map(|()| ExitCode::SUCCESS),
+        Command::BenchBuild(args) => bench_build::run(&repo, args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

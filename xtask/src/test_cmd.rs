@@ -1,6 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
 
-use crate::{package_check, prism, update_spec, util};
+use crate::{feature_check, package_check, prism, update_spec, util};
 use anyhow::Result;
 use std::path::Path;
 
@@ -35,6 +35,9 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
             ])
             .current_dir(repo),
     )?;
+
+    // Each feature, and the default set, builds alone (`cargo check` per feature).
+    feature_check::run(repo)?;
 
     {
         // Prism lives exactly as long as this block: the guard stops it on success, on a failed
