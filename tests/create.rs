@@ -535,7 +535,11 @@ async fn a_server_that_never_answers_times_out() {
     };
     assert_eq!(
         (host.as_str(), *kind, *status),
-        (addr.to_string().as_str(), ConnectionFailure::Timeout, None)
+        (
+            addr.to_string().as_str(),
+            Some(ConnectionFailure::Timeout),
+            None
+        )
     );
     let text = err.to_string();
     assert!(

@@ -236,6 +236,7 @@ async fn needs_review_and_failed_are_outcomes() {
         ImportOutcome::NeedsReview {
             review_url,
             import_id,
+            ..
         } => {
             assert!(
                 review_url

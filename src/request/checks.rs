@@ -274,21 +274,35 @@ fn check_filename(name: &str, out: &mut Vec<Violation>) {
         ));
         return;
     }
-    let extension = std::path::Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    // The extension is what follows the last `.` of the file's name, as Dromo reads it: a
+    // file named `.csv` is a CSV file too (`Path::extension` sees none there).
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let extension = base
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
     match extension {
         Some(ext) if SUPPORTED_FILE_EXTENSIONS.contains(&ext.as_str()) => {}
         Some(ext) if ext == "json" => out.push(Violation::new(
             "original_filename",
             format!("`{name}` is a JSON file: Dromo imports CSV, TSV, XLS and XLSX files; send JSON rows as `initial_data` (Source::rows) instead"),
         )),
+        _ if base.trim() != base
+            && check_filename_ok(base.trim()) => out.push(Violation::new(
+            "original_filename",
+            format!("`{name}` has white space around its name: remove it (Dromo reads the extension after the last `.`)"),
+        )),
         _ => out.push(Violation::new(
             "original_filename",
             format!("`{name}` does not end in .csv, .tsv, .xls or .xlsx: Dromo imports only these files; rename it if it is one, or convert it"),
         )),
     }
+}
+
+/// Whether `base` ends in an extension Dromo imports.
+fn check_filename_ok(base: &str) -> bool {
+    base.rsplit_once('.').is_some_and(|(_, ext)| {
+        SUPPORTED_FILE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    })
 }
 
 fn check_fields(fields: &[types::SchemaFieldsItem], out: &mut Vec<Violation>) {
