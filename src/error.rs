@@ -1570,6 +1570,274 @@ mod chain_tests {
         };
         assert_eq!(later.import_id(), Some("abc"));
         assert!(matches!(later.kind(), Error::Config { .. }));
-        assert_eq!(later.to_string(), "wait step of import abc failed");
+        // The step is context: its line carries its cause's.
+        assert_eq!(
+            later.to_string(),
+            "wait step of import abc failed: invalid client configuration: x"
+        );
+    }
+}
+
+#[cfg(test)]
+mod truth_tests {
+    use super::*;
+
+    /// The text of every cause below: it must show however the README prints an error.
+    const CAUSE: &str = "the-cause-7731";
+
+    fn cause() -> BoxError {
+        Box::new(ServerText(CAUSE.into()))
+    }
+
+    fn answer(status: u16) -> ApiResponse {
+        let body = format!(r#"{{"detail": "{CAUSE}"}}"#);
+        ApiResponse::new(status, &reqwest::header::HeaderMap::new(), body.as_bytes())
+    }
+
+    /// One error of every variant, each with [`CAUSE`] as its underlying cause (its source,
+    /// or the server's message, or the reason it carries).
+    fn every_variant() -> Vec<Error> {
+        let all = vec![
+            Error::Config {
+                message: "bad".into(),
+                source: Some(cause()),
+            },
+            Error::InvalidRequest {
+                violations: Violations(vec![Violation::new("fields", CAUSE)]),
+            },
+            Error::Unauthorized {
+                response: answer(401),
+            },
+            Error::SchemaNotFound {
+                schema_id: "s".into(),
+                response: answer(404),
+            },
+            Error::NotFound {
+                resource: "headless import x".into(),
+                response: answer(404),
+            },
+            Error::NotReady {
+                resource: "headless import x".into(),
+                response: answer(400),
+            },
+            Error::Rejected {
+                response: answer(422),
+            },
+            Error::RateLimited {
+                response: answer(429),
+            },
+            Error::Server {
+                response: answer(503),
+            },
+            Error::UnexpectedStatus {
+                response: answer(418),
+            },
+            Error::Decode {
+                status: 200,
+                path: "status".into(),
+                message: CAUSE.into(),
+                snippet: "{}".into(),
+                source: cause(),
+            },
+            Error::RowMismatch {
+                index: 1,
+                path: "[1].age".into(),
+                message: CAUSE.into(),
+                source: cause(),
+            },
+            Error::BadUrl {
+                what: "presigned URL".into(),
+                reason: "it does not parse".into(),
+                source: Some(cause()),
+            },
+            Error::Connection {
+                host: "h".into(),
+                kind: ConnectionFailure::Broken,
+                source: cause(),
+            },
+            Error::CreateOutcomeUnknown {
+                host: "h".into(),
+                kind: Some(ConnectionFailure::Broken),
+                status: None,
+                import_id: None,
+                response: None,
+                source: cause(),
+            },
+            Error::CreateOutcomeUnknown {
+                host: "h".into(),
+                kind: None,
+                status: Some(500),
+                import_id: None,
+                response: Some(answer(500)),
+                source: cause(),
+            },
+            Error::CallTimedOut {
+                what: "retrieve import".into(),
+                bound: Duration::from_secs(1),
+                attempts: 2,
+                source: Some(Box::new(Error::Server {
+                    response: answer(503),
+                })),
+            },
+            Error::MalformedResults {
+                import_id: "i".into(),
+                index: 2,
+                message: CAUSE.into(),
+                source: cause(),
+            },
+            Error::Upload {
+                file: "a.csv".into(),
+                reason: "S3 refused it".into(),
+                status: Some(403),
+                code: None,
+                retryable: false,
+                source: Some(cause()),
+            },
+            Error::Download {
+                import_id: "i".into(),
+                reason: "it broke".into(),
+                status: None,
+                retryable: true,
+                source: Some(cause()),
+            },
+            Error::File {
+                path: "/no/such.csv".into(),
+                source: std::io::Error::other(CAUSE),
+            },
+            Error::UnusableFile {
+                path: "a.csv".into(),
+                reason: CAUSE.into(),
+            },
+            Error::Step {
+                step: Step::Upload,
+                import_id: Some("i".into()),
+                source: Box::new(Error::Connection {
+                    host: "h".into(),
+                    kind: ConnectionFailure::Broken,
+                    source: cause(),
+                }),
+            },
+            Error::WebhookInvalid {
+                reason: CAUSE.into(),
+            },
+            Error::WebhookUnknownImport {
+                import_id: CAUSE.into(),
+            },
+            Error::WebhookStatusMismatch {
+                import_id: "i".into(),
+                claimed: "SUCCESSFUL".into(),
+                actual: CAUSE.into(),
+            },
+            Error::RateLimiterFailed {
+                limiter: "l".into(),
+                reason: "down".into(),
+                retryable: true,
+                source: Some(cause()),
+            },
+        ];
+        // No wildcard: a new variant does not compile until it is added above.
+        for error in &all {
+            match error {
+                Error::Config { .. }
+                | Error::InvalidRequest { .. }
+                | Error::Unauthorized { .. }
+                | Error::SchemaNotFound { .. }
+                | Error::NotFound { .. }
+                | Error::NotReady { .. }
+                | Error::Rejected { .. }
+                | Error::RateLimited { .. }
+                | Error::Server { .. }
+                | Error::UnexpectedStatus { .. }
+                | Error::Decode { .. }
+                | Error::RowMismatch { .. }
+                | Error::BadUrl { .. }
+                | Error::Connection { .. }
+                | Error::CreateOutcomeUnknown { .. }
+                | Error::CallTimedOut { .. }
+                | Error::MalformedResults { .. }
+                | Error::Upload { .. }
+                | Error::Download { .. }
+                | Error::File { .. }
+                | Error::UnusableFile { .. }
+                | Error::Step { .. }
+                | Error::WebhookInvalid { .. }
+                | Error::WebhookUnknownImport { .. }
+                | Error::WebhookStatusMismatch { .. }
+                | Error::RateLimiterFailed { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_variant_printed_the_readme_way_shows_its_cause() {
+        for error in every_variant() {
+            let name = error.variant_name();
+            // The README's way: `{:#}`, the whole chain on one line.
+            let chained = format!("{error:#}");
+            assert!(chained.contains(CAUSE), "{name}: {chained}");
+            assert!(!chained.contains('\n'), "{name}: one line: {chained}");
+            // `main() -> Result<(), Error>` prints `Debug`: the chain too, not a struct dump.
+            let debug = format!("{error:?}");
+            assert!(debug.contains(CAUSE), "{name}: {debug}");
+            assert!(!debug.contains("source:"), "{name}: {debug}");
+            // Inside a whole import's step, the same, and `{}` shows the cause's own line.
+            let headline = error.to_string();
+            let stepped = Error::Step {
+                step: Step::Results,
+                import_id: Some("i-1".into()),
+                source: Box::new(error),
+            };
+            assert!(
+                format!("{stepped:#}").contains(CAUSE),
+                "{name}: {stepped:#}"
+            );
+            assert!(stepped.to_string().contains(&headline), "{name}: {stepped}");
+        }
+    }
+
+    #[test]
+    fn no_chain_repeats_a_line() {
+        for error in every_variant() {
+            let mut lines = vec![error.to_string()];
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                lines.push(cause.to_string());
+                source = cause.source();
+            }
+            for (i, later) in lines.iter().enumerate().skip(1) {
+                for earlier in &lines[..i] {
+                    assert!(
+                        !earlier.contains(later.as_str()),
+                        "{earlier} repeats {later}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_step_says_nothing_was_created_only_when_certain() {
+        for error in every_variant() {
+            let certain = error.created_nothing();
+            let name = error.variant_name();
+            let stepped = Error::Step {
+                step: Step::Create,
+                import_id: None,
+                source: Box::new(error),
+            };
+            let text = stepped.to_string();
+            assert_eq!(
+                text.contains("no import was created"),
+                certain,
+                "{name}: {text}"
+            );
+            assert!(!text.contains("before any import"), "{text}");
+            if stepped.may_have_created_import() {
+                assert!(!certain && !stepped.is_retryable(), "{name}");
+                assert!(text.contains("may have been created"), "{text}");
+                assert!(text.contains("client.list_imports()"), "{text}");
+            }
+        }
     }
 }

@@ -132,11 +132,20 @@ fn check_prefix(path: &Path, name: &str, bytes: &[u8], whole: bool) -> Result<()
     if delimiter(name).is_none() {
         return Ok(()); // An Excel file: Dromo reads its bytes itself.
     }
-    let convert = "save it as UTF-8 (\"CSV UTF-8\" in Excel) or convert it, e.g. `iconv -f UTF-16 -t UTF-8`; the client does not transcode files";
+    let convert = |from: &str| {
+        format!("save it as UTF-8 (\"CSV UTF-8\" in Excel) or convert it, e.g. `iconv -f {from} -t UTF-8`; the client does not transcode files")
+    };
     if let Some(encoding) = wide_encoding(bytes) {
         return Err(unusable(
             path,
-            format!("it is {encoding} text, and Dromo reads CSV and TSV files as UTF-8: {convert}"),
+            format!(
+                "it is {encoding} text, and Dromo reads CSV and TSV files as UTF-8: {}",
+                convert(if encoding.starts_with("UTF-32") {
+                    "UTF-32"
+                } else {
+                    "UTF-16"
+                })
+            ),
         ));
     }
     if let Err(e) = std::str::from_utf8(bytes) {
@@ -145,8 +154,9 @@ fn check_prefix(path: &Path, name: &str, bytes: &[u8], whole: bool) -> Result<()
             return Err(unusable(
                 path,
                 format!(
-                    "it is not UTF-8 text (byte {} is not valid UTF-8; Latin-1 or Windows-1252, perhaps), and Dromo reads CSV and TSV files as UTF-8: {convert}",
-                    e.valid_up_to()
+                    "it is not UTF-8 text (byte {} is not valid UTF-8; Latin-1 or Windows-1252, perhaps), and Dromo reads CSV and TSV files as UTF-8: {}",
+                    e.valid_up_to(),
+                    convert("WINDOWS-1252")
                 ),
             ));
         }
@@ -259,7 +269,7 @@ mod tests {
         assert!(check("a.tsv", &bare).unwrap_err().contains("NUL bytes"));
         let latin1 = b"name\nJos\xE9\n";
         let err = check("a.csv", latin1).unwrap_err();
-        assert!(err.contains("byte 9 is not valid UTF-8"), "{err}");
+        assert!(err.contains("byte 8 is not valid UTF-8"), "{err}");
         check("a.csv", "name\nJosé\n".as_bytes()).unwrap();
         check("a.xlsx", b"PK\x03\x04\0\0\0").unwrap();
         // A character cut by the 64 KiB window is not an error.

@@ -339,9 +339,15 @@ fn check_fields(fields: &[types::SchemaFieldsItem], out: &mut Vec<Violation>) {
         }
         let name = check_field_type(i, &field.type_, out);
         if matches!(name, Some("select" | "multi-select")) && field.select_options.is_empty() {
+            // Missing and `[]` read the same; Dromo's field-types page shows `selectOptions: []`
+            // as a placeholder next to "You must provide an array of valid `selectOptions`".
+            let (kind, builder) = match name {
+                Some("multi-select") => ("multi-select", "Field::multi_select"),
+                _ => ("select", "Field::select"),
+            };
             out.push(Violation::new(
                 format!("fields[{i}].selectOptions"),
-                format!("is missing: a {} field needs its options, e.g. Field::select(key, label, [(\"Yes\", \"yes\")])", name.unwrap_or("select")),
+                format!("has no options (it is missing or `[]`): a {kind} field needs at least one, as Dromo's field-types page says (\"You must provide an array of valid `selectOptions`\"; its `selectOptions: []` is a placeholder); e.g. {builder}(key, label, [(\"Yes\", \"yes\")])"),
             ));
         }
         for (j, validator) in field.validators.iter().enumerate() {
@@ -491,7 +497,7 @@ mod tests {
             "`schema_id` is empty",
             "`fields[1].key` `a` is also the key of fields[0]",
             "`fields[1].label` is empty",
-            "`fields[1].selectOptions` is missing",
+            "`fields[1].selectOptions` has no options",
             "`fields[2].key` is empty",
             "`fields[2].type` `text` is not a Dromo field type",
             "`fields[3].validators[0].validate` `nope` is not a Dromo validator",
