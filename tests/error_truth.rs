@@ -587,3 +587,64 @@ async fn the_cli_refuses_an_empty_file_before_creating_an_import() {
     assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
     assert!(server.requests().is_empty(), "nothing was created");
 }
+
+// Finding 9: every path the crate offers from JSON to a create body reports unknown keys.
+
+#[test]
+fn every_json_path_to_a_create_body_reports_unknown_keys() {
+    let fields = json!([{"key": "a", "label": "A", "lable": "B", "required": true}]);
+    let body = json!({"fields": fields, "hooks": {"rowHook": "x"}, "original_filename": "a.csv"});
+    let results = [
+        dromo_client::CreateRequest::from_json(&body.to_string()).map(|_| ()),
+        dromo_client::CreateRequest::from_value(body.clone()).map(|_| ()),
+        Schema::inline_from_value(fields.clone()).map(|_| ()),
+    ];
+    for result in results {
+        let text = result.unwrap_err().to_string();
+        assert!(
+            text.contains("`fields[0].lable` is not a key Dromo knows"),
+            "{text}"
+        );
+        assert!(text.contains("`fields[0].required`"), "{text}");
+    }
+    let text = dromo_client::CreateRequest::from_value(body)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("`hooks.rowHook`"), "{text}");
+}
+
+#[cfg(feature = "cli")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_refuses_a_schema_file_with_unknown_keys() {
+    let server = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = csv(dir.path(), "people.csv", b"email\nada@example.com\n");
+    let schema = dir.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"[{"key":"email","label":"Email","type":"email","lable":"E-mail","required":true}]"#,
+    )
+    .unwrap();
+    let (url, key) = (server.base_url(), server.api_key().to_owned());
+    let args: Vec<String> = vec![
+        "import".into(),
+        path.display().to_string(),
+        "--schema".into(),
+        schema.display().to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dromo"))
+            .args(&args)
+            .env("DROMO_BASE_URL", url)
+            .env("DROMO_API_KEY", key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`fields[0].lable`"), "{stderr}");
+    assert!(stderr.contains("`fields[0].required`"), "{stderr}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
