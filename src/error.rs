@@ -17,16 +17,18 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 
 /// Everything that can go wrong when talking to Dromo.
 ///
-/// `Display` is one line: what went wrong and what to do about it. The HTTP status, the
-/// server's messages and a truncated body stay available in the variant's fields (and through
-/// [`Error::status`] and [`Error::response`]); the underlying error is reachable with
-/// [`std::error::Error::source`]. `Display` never repeats the source: print the whole chain
-/// (e.g. anyhow's `{:#}`) to see every cause.
+/// **Print it with `{:#}`**: `{}` is one line, what went wrong and what to do about it, and never
+/// repeats its `source()` (the Rust convention); `{:#}` adds every cause after it, joined by
+/// `: `, on one line; `Debug` prints the same chain one cause a line (what
+/// `fn main() -> Result<(), Error>` shows). The HTTP status, the server's messages and a
+/// truncated body stay available in the variant's fields (and through [`Error::status`] and
+/// [`Error::response`]).
 ///
 /// The steps of a whole import ([`Client::import_file`](crate::Client::import_file), …) wrap the
-/// failure in [`Error::Step`], which adds the step and the import id as context. Match on
-/// [`Error::kind`] to see through it: `matches!(e.kind(), Error::SchemaNotFound { .. })` holds
-/// whether the error came from `create_import` or from `import_file`.
+/// failure in [`Error::Step`], which adds the step and the import id as context: its `{}` is
+/// `upload step of import … failed: <the cause's line>`. Match on [`Error::kind`] to see
+/// through it: `matches!(e.kind(), Error::SchemaNotFound { .. })` holds whether the error came
+/// from `create_import` or from `import_file`.
 ///
 /// Growing without breaking: the enum and each of its variants are `#[non_exhaustive]`, so
 /// later versions may add variants and fields; match variants with `{ .. }` and build errors
@@ -37,8 +39,8 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 ///
 /// fn report(e: &Error) -> String {
 ///     match e.status() {
-///         Some(status) if e.is_retryable() => format!("try again later ({status}): {e}"),
-///         _ => e.to_string(),
+///         Some(status) if e.is_retryable() => format!("try again later ({status}): {e:#}"),
+///         _ => format!("{e:#}"),
 ///     }
 /// }
 /// # let _ = report;

@@ -347,7 +347,7 @@ impl RowState {
         };
         resume.done += 1;
         let delay = resume.policy.delay_after(resume.done, &failure);
-        tracing::warn!(import = %self.id, rows = self.index, ?delay, error = %failure, "result download broke; resuming");
+        tracing::warn!(import = %self.id, rows = self.index, ?delay, error = %format_args!("{failure:#}"), "result download broke; resuming");
         tokio::time::sleep(delay).await;
         self.bytes = (resume.reopen)().await?;
         self.splitter = ArraySplitter::new(MAX_ROW_BYTES);

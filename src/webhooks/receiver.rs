@@ -302,7 +302,7 @@ fn answer(
     let event = match WebhookEvent::parse(content_type, &body) {
         Ok(event) => event,
         Err(error) => {
-            tracing::warn!(%error, "webhook refused");
+            tracing::warn!(error = %format_args!("{error:#}"), "webhook refused");
             let media_ok = content_type.is_some_and(|ct| {
                 let media = ct.split(';').next().unwrap_or("").trim();
                 media.eq_ignore_ascii_case("application/json")
@@ -363,7 +363,7 @@ async fn confirm_and_deliver(confirming: Confirming, event: WebhookEvent) {
     let confirmed = match shared.client.confirm_webhook(&event).await {
         Ok(confirmed) => confirmed,
         Err(error) => {
-            tracing::warn!(%error, "webhook not confirmed, dropped");
+            tracing::warn!(error = %format_args!("{error:#}"), "webhook not confirmed, dropped");
             return;
         }
     };
