@@ -231,7 +231,7 @@ impl Client {
                         "Dromo said: {}",
                         answer.messages_or_snippet()
                     ))),
-                    response: Some(answer),
+                    response: Some(Box::new(answer)),
                 });
             }
             Err(Error::from_response(answer, context))

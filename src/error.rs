@@ -196,7 +196,7 @@ pub enum Error {
         /// The import's id, when it could be read from the part of the answer that arrived.
         import_id: Option<String>,
         /// What the server answered, for a 5xx.
-        response: Option<ApiResponse>,
+        response: Option<Box<ApiResponse>>,
         /// The underlying error: the transport's, the decoder's, or the server's message.
         source: BoxError,
     },
@@ -978,7 +978,7 @@ impl Error {
             | Self::RateLimited { response }
             | Self::Server { response }
             | Self::UnexpectedStatus { response } => Some(response),
-            Self::CreateOutcomeUnknown { response, .. } => response.as_ref(),
+            Self::CreateOutcomeUnknown { response, .. } => response.as_deref(),
             Self::CallTimedOut {
                 source: Some(source),
                 ..
@@ -1670,7 +1670,7 @@ mod truth_tests {
                 kind: None,
                 status: Some(500),
                 import_id: None,
-                response: Some(answer(500)),
+                response: Some(Box::new(answer(500))),
                 source: cause(),
             },
             Error::CallTimedOut {

@@ -381,7 +381,8 @@ fn an_empty_multi_select_is_named_for_what_it_is() {
         "original_filename": "a.csv",
     });
     let err = dromo_client::CreateRequest::from_value(body)
-        .and_then(|r| r.body_bytes())
+        .unwrap()
+        .body_bytes()
         .unwrap_err()
         .to_string();
     assert!(
@@ -396,7 +397,8 @@ fn an_empty_multi_select_is_named_for_what_it_is() {
         "fields": [{"key": "plan", "label": "Plan", "type": "select"}],
         "original_filename": "a.csv",
     }))
-    .and_then(|r| r.body_bytes())
+    .unwrap()
+    .body_bytes()
     .unwrap_err()
     .to_string();
     assert!(
