@@ -17,6 +17,9 @@ pub const API_KEY_ENV: &str = "DROMO_API_KEY";
 pub const BASE_URL_ENV: &str = "DROMO_BASE_URL";
 /// The default total timeout of one API call.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default bound of one whole API call, retries included ([`ClientBuilder::call_timeout`]):
+/// 120 s, or the request timeout when that is set longer.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("dromo-client/", env!("CARGO_PKG_VERSION"));
 
@@ -88,6 +91,8 @@ pub struct Client {
     retry: RetryPolicy,
     /// The total timeout of API calls, when this crate built the HTTP client.
     request_timeout: Option<Duration>,
+    /// The bound of one whole API call, retries included (`None`: no bound of ours).
+    call_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Client {
@@ -120,6 +125,7 @@ pub struct ClientBuilder {
     sessions_base_url: Option<String>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
     transfer_stall_timeout: Option<Option<Duration>>,
     http_client: Option<reqwest::Client>,
     transfer_client: Option<reqwest::Client>,
@@ -133,6 +139,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -169,6 +176,31 @@ impl ClientBuilder {
     /// Uploads and downloads do not use it: they fail only when the transfer stalls.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The bound of one whole API call (a retrieve, a create, the result URL, a page of a
+    /// list, one status poll), **retries included**: however slowly an answer drips in and
+    /// however often it is retried, the call returns by then, with [`Error::CallTimedOut`]
+    /// (or, for a create that may have reached Dromo, [`Error::CreateOutcomeUnknown`]).
+    /// Default [`DEFAULT_CALL_TIMEOUT`] (120 s), or the request timeout when that is longer;
+    /// with your own [`http_client`](Self::http_client), no bound unless you set one (your
+    /// client's timeouts apply).
+    /// Uploads and result downloads are bounded by the stall timeout instead
+    /// ([`transfer_stall_timeout`](Self::transfer_stall_timeout)); a whole wait by
+    /// [`WaitOptions::with_max_wait`](crate::WaitOptions::with_max_wait).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let client = dromo_client::Client::builder()
+    ///     .api_key("backend-key")
+    ///     .call_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// # let _ = client; Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn call_timeout(mut self, bound: Duration) -> Self {
+        self.call_timeout = Some(bound);
         self
     }
 
@@ -325,6 +357,10 @@ impl ClientBuilder {
             base_url,
             transfer_stall_timeout: stall,
             retry: self.retry.unwrap_or_default(),
+            // A caller's own HTTP client keeps its own timeouts, unless a bound is set.
+            call_timeout: self
+                .call_timeout
+                .or_else(|| request_timeout.map(|t| t.max(DEFAULT_CALL_TIMEOUT))),
             request_timeout,
         })
     }
@@ -410,6 +446,11 @@ impl Client {
     /// The retry policy of idempotent requests.
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
+    }
+
+    /// The bound of one whole API call, retries included (`Duration::MAX`: none).
+    pub(crate) fn call_timeout(&self) -> Duration {
+        self.call_timeout.unwrap_or(Duration::MAX)
     }
 
     /// How long one API call may take at most: the configured request timeout, or the default

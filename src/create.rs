@@ -2,7 +2,7 @@
 
 use crate::config::{authenticate, Client};
 use crate::error::{
-    classify_transport, decode_json, read_limited, ApiResponse, Error, RequestContext,
+    classify_transport, decode_json, read_limited, ApiResponse, Error, RequestContext, ServerText,
 };
 use crate::generated::ClientInfo;
 use crate::ids::ImportId;
@@ -151,11 +151,28 @@ impl Client {
         let body = bytes::Bytes::from(prepared.body);
         // A create is not idempotent: it is sent again only when Dromo certainly did not act
         // on it (a 429, or no connection could be made), never once its body may have arrived.
+        let host = context.host.clone();
         self.retry_policy()
-            .run_if("create", None, nothing_was_created, |_| {
-                self.create_once(body.clone(), &context)
-            })
+            .run_bounded(
+                "create",
+                self.call_timeout(),
+                None,
+                nothing_was_created,
+                |_| self.create_once(body.clone(), &context),
+            )
             .await
+            .map_err(|e| match e {
+                // The bound cut an attempt whose body may have reached Dromo.
+                Error::CallTimedOut { .. } => Error::CreateOutcomeUnknown {
+                    host,
+                    kind: Some(crate::ConnectionFailure::Timeout),
+                    status: None,
+                    import_id: None,
+                    response: None,
+                    source: Box::new(e),
+                },
+                other => other,
+            })
     }
 
     async fn create_once(
@@ -194,17 +211,44 @@ impl Client {
             let body = read_answer(response).await.map_err(|(e, partial)| {
                 sent_but_unanswered(&context.host, e, Some(status), &partial)
             })?;
-            let created = CreatedImport::from_response(status, &body)?;
+            // An answer that cannot be read says nothing about whether the import exists.
+            let created = CreatedImport::from_response(status, &body)
+                .map_err(|e| unreadable_answer(&context.host, status, &body, e))?;
             tracing::debug!(import_id = %created.id, status = %created.status, "created headless import");
             Ok(created)
         } else {
             let headers = response.headers().clone();
             let body = read_limited(response).await;
-            Err(Error::from_response(
-                ApiResponse::new(status, &headers, &body),
-                context,
-            ))
+            let answer = ApiResponse::new(status, &headers, &body);
+            if (500..600).contains(&status) {
+                // Dromo may fail after it committed the import: nothing proves it was not made.
+                return Err(Error::CreateOutcomeUnknown {
+                    host: context.host.clone(),
+                    kind: None,
+                    status: Some(status),
+                    import_id: id_in_partial_answer(&body),
+                    source: Box::new(ServerText(format!(
+                        "Dromo said: {}",
+                        answer.messages_or_snippet()
+                    ))),
+                    response: Some(Box::new(answer)),
+                });
+            }
+            Err(Error::from_response(answer, context))
         }
+    }
+}
+
+/// The error of a create whose 2xx answer arrived but cannot be read (not the documented
+/// shape, no id, an unusable upload URL): the import may exist, with the id the answer shows.
+fn unreadable_answer(host: &str, status: u16, body: &[u8], error: Error) -> Error {
+    Error::CreateOutcomeUnknown {
+        host: host.to_owned(),
+        kind: None,
+        status: Some(status),
+        import_id: id_in_partial_answer(body),
+        response: None,
+        source: Box::new(error),
     }
 }
 
@@ -243,9 +287,10 @@ fn sent_but_unanswered(
     }
     Error::CreateOutcomeUnknown {
         host: host.to_owned(),
-        kind: classify_transport(&error),
+        kind: Some(classify_transport(&error)),
         status,
         import_id: id_in_partial_answer(partial),
+        response: None,
         source: Box::new(error),
     }
 }

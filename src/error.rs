@@ -17,16 +17,18 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 
 /// Everything that can go wrong when talking to Dromo.
 ///
-/// `Display` is one line: what went wrong and what to do about it. The HTTP status, the
-/// server's messages and a truncated body stay available in the variant's fields (and through
-/// [`Error::status`] and [`Error::response`]); the underlying error is reachable with
-/// [`std::error::Error::source`]. `Display` never repeats the source: print the whole chain
-/// (e.g. anyhow's `{:#}`) to see every cause.
+/// **Print it with `{:#}`**: `{}` is one line, what went wrong and what to do about it, and never
+/// repeats its `source()` (the Rust convention); `{:#}` adds every cause after it, joined by
+/// `: `, on one line; `Debug` prints the same chain one cause a line (what
+/// `fn main() -> Result<(), Error>` shows). The HTTP status, the server's messages and a
+/// truncated body stay available in the variant's fields (and through [`Error::status`] and
+/// [`Error::response`]).
 ///
 /// The steps of a whole import ([`Client::import_file`](crate::Client::import_file), …) wrap the
-/// failure in [`Error::Step`], which adds the step and the import id as context. Match on
-/// [`Error::kind`] to see through it: `matches!(e.kind(), Error::SchemaNotFound { .. })` holds
-/// whether the error came from `create_import` or from `import_file`.
+/// failure in [`Error::Step`], which adds the step and the import id as context: its `{}` is
+/// `upload step of import … failed: <the cause's line>`. Match on [`Error::kind`] to see
+/// through it: `matches!(e.kind(), Error::SchemaNotFound { .. })` holds whether the error came
+/// from `create_import` or from `import_file`.
 ///
 /// Growing without breaking: the enum and each of its variants are `#[non_exhaustive]`, so
 /// later versions may add variants and fields; match variants with `{ .. }` and build errors
@@ -37,29 +39,25 @@ use crate::scrub::{scrub, MAX_MESSAGES_CHARS, MAX_MESSAGE_CHARS};
 ///
 /// fn report(e: &Error) -> String {
 ///     match e.status() {
-///         Some(status) if e.is_retryable() => format!("try again later ({status}): {e}"),
-///         _ => e.to_string(),
+///         Some(status) if e.is_retryable() => format!("try again later ({status}): {e:#}"),
+///         _ => format!("{e:#}"),
 ///     }
 /// }
 /// # let _ = report;
 /// ```
-#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The client configuration is unusable (no key, a malformed base URL, TLS set-up failed).
     #[non_exhaustive]
-    #[error("invalid client configuration: {message}")]
     Config {
         /// What is wrong and how to fix it.
         message: String,
         /// The underlying error, if any.
-        #[source]
         source: Option<BoxError>,
     },
 
     /// The request breaks Dromo's rules; nothing was sent.
     #[non_exhaustive]
-    #[error("invalid import request, nothing was sent: {violations}")]
     InvalidRequest {
         /// Every rule the request breaks.
         violations: Violations,
@@ -67,10 +65,6 @@ pub enum Error {
 
     /// Dromo rejected the API key (401 or 403).
     #[non_exhaustive]
-    #[error(
-        "Dromo rejected the API key (HTTP {}): use the Backend license key from the Dromo dashboard, not the frontend key{}",
-        .response.status, .response.said()
-    )]
     Unauthorized {
         /// What the server answered.
         response: ApiResponse,
@@ -78,10 +72,6 @@ pub enum Error {
 
     /// Create answered 404: there is no saved schema with this id.
     #[non_exhaustive]
-    #[error(
-        "no saved schema with id `{schema_id}` (HTTP 404): check the id in the Dromo dashboard, or send an inline schema (`fields`) instead{}",
-        .response.said()
-    )]
     SchemaNotFound {
         /// The id that was sent.
         schema_id: String,
@@ -91,7 +81,6 @@ pub enum Error {
 
     /// A resource (import, schema, upload…) does not exist (404).
     #[non_exhaustive]
-    #[error("{resource} not found (HTTP 404): check the id, or whether it was deleted{}", .response.said())]
     NotFound {
         /// What was looked for, e.g. "headless import 94187d21-…".
         resource: String,
@@ -116,7 +105,6 @@ pub enum Error {
     /// The results of an import that has not finished were asked for (Dromo answers 400
     /// `Import is not complete.`).
     #[non_exhaustive]
-    #[error("{resource} has no results yet (HTTP {}{}): wait until its status is SUCCESSFUL (`wait_for_import`), then ask again", .response.status, .response.said())]
     NotReady {
         /// The import, e.g. "headless import 94187d21-…".
         resource: String,
@@ -126,7 +114,6 @@ pub enum Error {
 
     /// Dromo refused the request's content (400 or 422), with its messages per field.
     #[non_exhaustive]
-    #[error("Dromo refused the request (HTTP {}): {}; fix these and send again", .response.status, .response.messages_or_snippet())]
     Rejected {
         /// What the server answered, messages per field included.
         response: ApiResponse,
@@ -134,7 +121,6 @@ pub enum Error {
 
     /// Too many requests (429).
     #[non_exhaustive]
-    #[error("rate limited by Dromo (HTTP 429){}: {}", .response.said(), .response.retry_hint())]
     RateLimited {
         /// What the server answered, `Retry-After` included.
         response: ApiResponse,
@@ -142,7 +128,6 @@ pub enum Error {
 
     /// Dromo failed (5xx): usually temporary.
     #[non_exhaustive]
-    #[error("Dromo had a server error (HTTP {}): {}; this is usually temporary, retry later", .response.status, .response.messages_or_snippet())]
     Server {
         /// What the server answered.
         response: ApiResponse,
@@ -150,7 +135,6 @@ pub enum Error {
 
     /// Any other unsuccessful status.
     #[non_exhaustive]
-    #[error("Dromo answered HTTP {}: {}", .response.status, .response.messages_or_snippet())]
     UnexpectedStatus {
         /// What the server answered.
         response: ApiResponse,
@@ -158,7 +142,6 @@ pub enum Error {
 
     /// A successful response whose body does not have the documented shape.
     #[non_exhaustive]
-    #[error("could not read Dromo's answer (HTTP {status}): it does not have the documented shape at `{path}` (body starts `{snippet}`); please report this")]
     Decode {
         /// The HTTP status of the response.
         status: u16,
@@ -169,14 +152,12 @@ pub enum Error {
         /// The first characters of the body.
         snippet: String,
         /// The decoder's error.
-        #[source]
         source: BoxError,
     },
 
     /// A row of the results does not fit the caller's row type (e.g. a `u32` field for a value
     /// Dromo sends as the string `"36"`). The cause (serde's message) is the `source()`.
     #[non_exhaustive]
-    #[error("row {index} of the results does not match your row type at `{path}`: change that field's type to match the JSON the results hold (the cause says what was found), or read rows as `serde_json::Value`")]
     RowMismatch {
         /// The row's index in the results.
         index: usize,
@@ -185,63 +166,87 @@ pub enum Error {
         /// serde's message, e.g. `invalid type: string "36", expected u32`.
         message: String,
         /// serde's message as an error.
-        #[source]
         source: BoxError,
     },
 
     /// A URL Dromo sent (a presigned upload or download URL) is unusable. The message never
     /// contains the URL's query (its signature).
     #[non_exhaustive]
-    #[error("Dromo sent an unusable {what}: {reason}; please report this")]
     BadUrl {
         /// Which URL, e.g. "presigned URL".
         what: String,
         /// What is wrong with it.
         reason: String,
         /// The parser's error, if any.
-        #[source]
         source: Option<BoxError>,
     },
 
     /// The request never got an answer: connection refused, DNS failure, timeout, TLS…
     #[non_exhaustive]
-    #[error("could not reach {host}: {kind}; {}", .kind.advice())]
     Connection {
         /// The host (and port) the client tried to reach.
         host: String,
         /// What kind of failure.
         kind: ConnectionFailure,
         /// The transport's error.
-        #[source]
         source: BoxError,
     },
 
-    /// A create request may have reached Dromo, but its answer was lost (the connection broke
-    /// or timed out after the body was sent, or the answer broke off). The import may exist:
-    /// sending the create again could make a duplicate, so this error is never retryable.
+    /// A create request reached Dromo, but what came back does not prove that nothing was
+    /// created: the connection broke or timed out after the body was sent, the answer broke
+    /// off or could not be read, or Dromo answered with a server error (5xx; it may fail after
+    /// committing). The import may exist: sending the create again could make a duplicate, so
+    /// this error is never retryable. Its message says how to find the import (list recent
+    /// imports), with the id when any part of the answer carried it.
     #[non_exhaustive]
-    #[error(
-        "the create request reached {host} but its answer was lost ({kind}{}): the import may have been created{}; do not create it again blindly: list recent imports (GET /headless/imports/) to find it",
-        .status.map(|s| format!(", after HTTP {s}")).unwrap_or_default(),
-        .import_id.as_deref().map(|id| format!(" (its id is {id})")).unwrap_or_default()
-    )]
     CreateOutcomeUnknown {
         /// The host (and port) of the API.
         host: String,
-        /// What kind of failure.
-        kind: ConnectionFailure,
-        /// The status of the answer, when its head arrived before it broke off.
+        /// The transport failure, when the answer was lost (`None` when an answer arrived whole
+        /// but was a 5xx or unreadable).
+        kind: Option<ConnectionFailure>,
+        /// The status of the answer, when its head arrived.
         status: Option<u16>,
         /// The import's id, when it could be read from the part of the answer that arrived.
         import_id: Option<String>,
-        /// The transport's error.
-        #[source]
+        /// What the server answered, for a 5xx.
+        response: Option<Box<ApiResponse>>,
+        /// The underlying error: the transport's, the decoder's, or the server's message.
+        source: BoxError,
+    },
+
+    /// A call did not finish within its bound ([`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout),
+    /// default [`DEFAULT_CALL_TIMEOUT`](crate::DEFAULT_CALL_TIMEOUT)), retries included: the
+    /// server or the network is too slow (an answer dripping in, say). The last attempt's error,
+    /// if one had failed before, is the `source()`.
+    #[non_exhaustive]
+    CallTimedOut {
+        /// The call, e.g. "retrieve import".
+        what: String,
+        /// The bound that passed.
+        bound: Duration,
+        /// How many attempts had started.
+        attempts: u32,
+        /// The error of the last attempt that ended, or what the bound cut.
+        source: Option<Box<Error>>,
+    },
+
+    /// The results Dromo sent are not valid JSON (a syntax error, a lone surrogate, a body cut
+    /// short): Dromo's fault, not your row type's. Fetching them again may help.
+    #[non_exhaustive]
+    MalformedResults {
+        /// The import whose results were read.
+        import_id: String,
+        /// The row being read when the JSON broke, counted from 0.
+        index: usize,
+        /// The parser's message (line and column included).
+        message: String,
+        /// The parser's error.
         source: BoxError,
     },
 
     /// Uploading the file to the presigned URL failed.
     #[non_exhaustive]
-    #[error("upload of {file} failed: {reason}")]
     Upload {
         /// The file (or source) being uploaded.
         file: String,
@@ -254,13 +259,11 @@ pub enum Error {
         /// Whether sending the same request again may succeed.
         retryable: bool,
         /// The underlying error, if any.
-        #[source]
         source: Option<BoxError>,
     },
 
     /// Downloading the results failed.
     #[non_exhaustive]
-    #[error("download of the results of import {import_id} failed: {reason}")]
     Download {
         /// The import whose results were fetched.
         import_id: String,
@@ -271,38 +274,42 @@ pub enum Error {
         /// Whether trying again may succeed.
         retryable: bool,
         /// The underlying error, if any.
-        #[source]
         source: Option<BoxError>,
     },
 
     /// A local file could not be read.
     #[non_exhaustive]
-    #[error("cannot read {path}: check that the file exists and is readable")]
     File {
         /// The path.
         path: String,
         /// The I/O error.
-        #[source]
         source: std::io::Error,
+    },
+
+    /// A local file cannot be imported as it is (empty, not UTF-8 CSV/TSV, a header sharing no
+    /// column with the schema): refused before anything was created ([`crate::check_file`]).
+    #[non_exhaustive]
+    UnusableFile {
+        /// The path.
+        path: String,
+        /// What is wrong with it and how to fix it.
+        reason: String,
     },
 
     /// One step of a whole import (`import_file`, `import_rows`) failed.
     #[non_exhaustive]
-    #[error("{}", step_sentence(.step, .import_id.as_deref()))]
     Step {
         /// Which step.
         step: Step,
         /// The import, once created.
         import_id: Option<String>,
         /// What went wrong in that step.
-        #[source]
         source: Box<Error>,
     },
 
     /// A webhook body is not a Dromo webhook (bad JSON or form, no import id, wrong content
     /// type): nothing in it can be used.
     #[non_exhaustive]
-    #[error("not a Dromo webhook: {reason}; refuse it (Dromo sends JSON `{{\"event\", \"data\"}}` or a form with `uploadId`)")]
     WebhookInvalid {
         /// What is wrong with the body.
         reason: String,
@@ -310,7 +317,6 @@ pub enum Error {
 
     /// A webhook named an import that Dromo does not know: the webhook is forged or stale.
     #[non_exhaustive]
-    #[error("webhook not confirmed: Dromo has no import {import_id}; ignore the webhook (it may be forged)")]
     WebhookUnknownImport {
         /// The id the webhook named.
         import_id: String,
@@ -319,7 +325,6 @@ pub enum Error {
     /// A webhook's event or status disagrees with the import's status on Dromo's side: the
     /// webhook is forged or stale.
     #[non_exhaustive]
-    #[error("webhook not confirmed: it claims import {import_id} is {claimed} but Dromo says {actual}; ignore the webhook (it may be forged)")]
     WebhookStatusMismatch {
         /// The import the webhook named.
         import_id: String,
@@ -334,7 +339,6 @@ pub enum Error {
     /// exceeded blindly. `limiter` names it without credentials (a Redis URL's password never
     /// appears); the underlying error is the `source()`.
     #[non_exhaustive]
-    #[error("rate limiter {limiter} failed, so nothing was sent: {reason}")]
     RateLimiterFailed {
         /// Which limiter, e.g. `Redis 10.0.0.5:6379/0, key dromo:creates:acme`.
         limiter: String,
@@ -345,16 +349,338 @@ pub enum Error {
         /// fixed first (a wrong password, a key holding something else).
         retryable: bool,
         /// The limiter's error.
-        #[source]
         source: Option<BoxError>,
     },
 }
 
-/// `Display` of [`Error::Step`]: its own sentence only (the cause is its `source()`).
-fn step_sentence(step: &Step, import_id: Option<&str>) -> String {
-    match import_id {
-        Some(id) => format!("{step} step of import {id} failed"),
-        None => format!("{step} step failed, before any import was created"),
+impl Error {
+    /// This error's own sentence, without its `source()` (what `{}` prints; `{:#}` adds the
+    /// chain).
+    fn headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config { message, .. } => write!(f, "invalid client configuration: {message}"),
+            Self::InvalidRequest { violations } => {
+                write!(f, "invalid import request, nothing was sent: {violations}")
+            }
+            Self::Unauthorized { response } => write!(
+                f,
+                "Dromo rejected the API key (HTTP {}): use the Backend license key from the Dromo dashboard, not the frontend key{}",
+                response.status,
+                response.said()
+            ),
+            Self::SchemaNotFound {
+                schema_id,
+                response,
+            } => write!(
+                f,
+                "no saved schema with id `{schema_id}` (HTTP 404): check the id in the Dromo dashboard, or send an inline schema (`fields`) instead{}",
+                response.said()
+            ),
+            Self::NotFound { resource, response } => write!(
+                f,
+                "{resource} not found (HTTP 404): check the id, or whether it was deleted{}",
+                response.said()
+            ),
+            Self::NotReady { resource, response } => write!(
+                f,
+                "{resource} has no results yet (HTTP {}{}): wait until its status is SUCCESSFUL (`wait_for_import`), then ask again",
+                response.status,
+                response.said()
+            ),
+            Self::Rejected { response } => write!(
+                f,
+                "Dromo refused the request (HTTP {}): {}; fix these and send again",
+                response.status,
+                response.messages_or_snippet()
+            ),
+            Self::RateLimited { response } => write!(
+                f,
+                "rate limited by Dromo (HTTP 429){}: {}",
+                response.said(),
+                response.retry_hint()
+            ),
+            Self::Server { response } => write!(
+                f,
+                "Dromo had a server error (HTTP {}): {}; this is usually temporary, retry later",
+                response.status,
+                response.messages_or_snippet()
+            ),
+            Self::UnexpectedStatus { response } => write!(
+                f,
+                "Dromo answered HTTP {}: {}",
+                response.status,
+                response.messages_or_snippet()
+            ),
+            Self::Decode {
+                status,
+                path,
+                snippet,
+                ..
+            } => write!(
+                f,
+                "could not read Dromo's answer (HTTP {status}): it does not have the documented shape at `{path}` (body starts `{snippet}`); please report this"
+            ),
+            Self::RowMismatch { index, path, .. } => write!(
+                f,
+                "row {index} of the results does not match your row type at `{path}`: change that field's type to match the JSON the results hold (the cause says what was found), or read rows as `serde_json::Value`"
+            ),
+            Self::BadUrl { what, reason, .. } => {
+                write!(f, "Dromo sent an unusable {what}: {reason}; please report this")
+            }
+            Self::Connection { host, kind, .. } => {
+                write!(f, "could not reach {host}: {kind}; {}", kind.advice())
+            }
+            Self::CreateOutcomeUnknown {
+                host,
+                kind,
+                status,
+                import_id,
+                response,
+                ..
+            } => {
+                match (kind, response) {
+                    (Some(kind), _) => write!(
+                        f,
+                        "the create request reached {host} but its answer was lost ({kind}{})",
+                        status.map(|s| format!(", after HTTP {s}")).unwrap_or_default()
+                    )?,
+                    (None, Some(response)) => write!(
+                        f,
+                        "Dromo answered the create with a server error (HTTP {}), which it may send after the import was made",
+                        response.status
+                    )?,
+                    (None, None) => write!(
+                        f,
+                        "Dromo answered the create (HTTP {}) but its answer cannot be read",
+                        status.map_or_else(|| "?".to_owned(), |s| s.to_string())
+                    )?,
+                }
+                write!(f, ": the import may have been created")?;
+                if let Some(id) = import_id {
+                    write!(f, " (its id is {id})")?;
+                }
+                write!(f, "; do not create it again blindly: list recent imports (`client.list_imports()`, or `dromo imports list`) to find it")
+            }
+            Self::CallTimedOut {
+                what,
+                bound,
+                attempts,
+                ..
+            } => write!(
+                f,
+                "{what} did not finish within its bound of {} ({attempts} attempt{} made): the server or the network is too slow (the bound is `ClientBuilder::call_timeout`)",
+                crate::error::seconds(*bound),
+                if *attempts == 1 { "" } else { "s" }
+            ),
+            Self::MalformedResults {
+                import_id, index, ..
+            } => write!(
+                f,
+                "Dromo sent malformed results for import {import_id} (the JSON breaks at row {index}): this is Dromo's fault, not your row type's; fetch the results again (`fetch_results`), and report it to Dromo if it persists"
+            ),
+            Self::Upload { file, reason, .. } => write!(f, "upload of {file} failed: {reason}"),
+            Self::Download {
+                import_id, reason, ..
+            } => write!(
+                f,
+                "download of the results of import {import_id} failed: {reason}"
+            ),
+            Self::File { path, .. } => write!(
+                f,
+                "cannot read {path}: check that the file exists and is readable"
+            ),
+            Self::UnusableFile { path, reason } => {
+                write!(f, "cannot import {path}, so nothing was sent: {reason}")
+            }
+            Self::Step {
+                step,
+                import_id,
+                source,
+            } => {
+                match import_id {
+                    Some(id) => write!(f, "{step} step of import {id} failed")?,
+                    None if source.created_nothing() => {
+                        write!(f, "{step} step failed, no import was created")?
+                    }
+                    None => write!(f, "{step} step failed")?,
+                }
+                // The step is context, not an error of its own: it shows its cause's sentence
+                // (and hands on the cause's `source()`, so no chain repeats it).
+                write!(f, ": ")?;
+                source.headline(f)
+            }
+            Self::WebhookInvalid { reason } => write!(
+                f,
+                "not a Dromo webhook: {reason}; refuse it (Dromo sends JSON `{{\"event\", \"data\"}}` or a form with `uploadId`)"
+            ),
+            Self::WebhookUnknownImport { import_id } => write!(
+                f,
+                "webhook not confirmed: Dromo has no import {import_id}; ignore the webhook (it may be forged)"
+            ),
+            Self::WebhookStatusMismatch {
+                import_id,
+                claimed,
+                actual,
+            } => write!(
+                f,
+                "webhook not confirmed: it claims import {import_id} is {claimed} but Dromo says {actual}; ignore the webhook (it may be forged)"
+            ),
+            Self::RateLimiterFailed {
+                limiter, reason, ..
+            } => write!(
+                f,
+                "rate limiter {limiter} failed, so nothing was sent: {reason}"
+            ),
+        }
+    }
+
+    /// Whether this error proves that no import was created by the request that failed: it
+    /// was refused before sending, no connection was made, or Dromo refused it (4xx).
+    pub fn created_nothing(&self) -> bool {
+        match self {
+            Self::Config { .. }
+            | Self::InvalidRequest { .. }
+            | Self::File { .. }
+            | Self::UnusableFile { .. }
+            | Self::Connection { .. }
+            | Self::RateLimiterFailed { .. }
+            | Self::Unauthorized { .. }
+            | Self::SchemaNotFound { .. }
+            | Self::NotFound { .. }
+            | Self::Rejected { .. }
+            | Self::RateLimited { .. } => true,
+            Self::UnexpectedStatus { response } => (400..500).contains(&response.status),
+            Self::Step {
+                import_id, source, ..
+            } => import_id.is_none() && source.created_nothing(),
+            _ => false,
+        }
+    }
+
+    /// Whether the failed request may have created an import (a create whose outcome is
+    /// unknown): list recent imports before creating it again.
+    pub fn may_have_created_import(&self) -> bool {
+        matches!(self.kind(), Self::CreateOutcomeUnknown { .. })
+    }
+}
+
+/// `{}` prints the error's own sentence (never its `source()`, as is the convention); `{:#}`
+/// prints the whole chain on one line, `sentence: cause: cause…`.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.headline(f)?;
+        if f.alternate() {
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                write!(f, ": {cause}")?;
+                source = cause.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Debug` prints what a user needs when `main` returns the error: the sentence and every cause
+/// (as anyhow does), then the variant's name; never the API key or a presigned signature.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.headline(f)?;
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            f.write_str("\n\nCaused by:")?;
+        }
+        while let Some(cause) = source {
+            write!(f, "\n    {cause}")?;
+            source = cause.source();
+        }
+        write!(
+            f,
+            "\n\n(dromo_client::Error::{})",
+            self.kind().variant_name()
+        )
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        fn boxed(e: &BoxError) -> &(dyn std::error::Error + 'static) {
+            &**e
+        }
+        match self {
+            Self::Config { source, .. }
+            | Self::BadUrl { source, .. }
+            | Self::Upload { source, .. }
+            | Self::Download { source, .. }
+            | Self::RateLimiterFailed { source, .. } => source.as_ref().map(boxed),
+            Self::Decode { source, .. }
+            | Self::RowMismatch { source, .. }
+            | Self::Connection { source, .. }
+            | Self::CreateOutcomeUnknown { source, .. }
+            | Self::MalformedResults { source, .. } => Some(boxed(source)),
+            Self::CallTimedOut { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Self::File { source, .. } => Some(source),
+            // The step's sentence already holds its cause's: hand on the cause's cause.
+            Self::Step { source, .. } => source.source(),
+            Self::InvalidRequest { .. }
+            | Self::Unauthorized { .. }
+            | Self::SchemaNotFound { .. }
+            | Self::NotFound { .. }
+            | Self::NotReady { .. }
+            | Self::Rejected { .. }
+            | Self::RateLimited { .. }
+            | Self::Server { .. }
+            | Self::UnexpectedStatus { .. }
+            | Self::UnusableFile { .. }
+            | Self::WebhookInvalid { .. }
+            | Self::WebhookUnknownImport { .. }
+            | Self::WebhookStatusMismatch { .. } => None,
+        }
+    }
+}
+
+impl Error {
+    /// The variant's name, for `Debug`.
+    fn variant_name(&self) -> &'static str {
+        match self {
+            Self::Config { .. } => "Config",
+            Self::InvalidRequest { .. } => "InvalidRequest",
+            Self::Unauthorized { .. } => "Unauthorized",
+            Self::SchemaNotFound { .. } => "SchemaNotFound",
+            Self::NotFound { .. } => "NotFound",
+            Self::NotReady { .. } => "NotReady",
+            Self::Rejected { .. } => "Rejected",
+            Self::RateLimited { .. } => "RateLimited",
+            Self::Server { .. } => "Server",
+            Self::UnexpectedStatus { .. } => "UnexpectedStatus",
+            Self::Decode { .. } => "Decode",
+            Self::RowMismatch { .. } => "RowMismatch",
+            Self::BadUrl { .. } => "BadUrl",
+            Self::Connection { .. } => "Connection",
+            Self::CreateOutcomeUnknown { .. } => "CreateOutcomeUnknown",
+            Self::CallTimedOut { .. } => "CallTimedOut",
+            Self::MalformedResults { .. } => "MalformedResults",
+            Self::Upload { .. } => "Upload",
+            Self::Download { .. } => "Download",
+            Self::File { .. } => "File",
+            Self::UnusableFile { .. } => "UnusableFile",
+            Self::Step { .. } => "Step",
+            Self::WebhookInvalid { .. } => "WebhookInvalid",
+            Self::WebhookUnknownImport { .. } => "WebhookUnknownImport",
+            Self::WebhookStatusMismatch { .. } => "WebhookStatusMismatch",
+            Self::RateLimiterFailed { .. } => "RateLimiterFailed",
+        }
+    }
+}
+
+/// A duration for a message: `1.5 s`, `120 s`.
+pub(crate) fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{secs:.1} s")
     }
 }
 
@@ -647,7 +973,13 @@ impl Error {
         }
         match self {
             Self::Decode { status, .. } => Some(*status),
-            Self::Upload { status, .. } | Self::Download { status, .. } => *status,
+            Self::Upload { status, .. }
+            | Self::Download { status, .. }
+            | Self::CreateOutcomeUnknown { status, .. } => *status,
+            Self::CallTimedOut {
+                source: Some(source),
+                ..
+            } => source.status(),
             Self::Step { source, .. } => source.status(),
             _ => None,
         }
@@ -665,6 +997,11 @@ impl Error {
             | Self::RateLimited { response }
             | Self::Server { response }
             | Self::UnexpectedStatus { response } => Some(response),
+            Self::CreateOutcomeUnknown { response, .. } => response.as_deref(),
+            Self::CallTimedOut {
+                source: Some(source),
+                ..
+            } => source.response(),
             Self::Step { source, .. } => source.response(),
             _ => None,
         }
@@ -702,17 +1039,23 @@ impl Error {
             Self::Step {
                 import_id, source, ..
             } => import_id.as_deref().or_else(|| source.import_id()),
-            Self::Download { import_id, .. } => Some(import_id),
+            Self::Download { import_id, .. } | Self::MalformedResults { import_id, .. } => {
+                Some(import_id)
+            }
             Self::CreateOutcomeUnknown { import_id, .. } => import_id.as_deref(),
             _ => None,
         }
     }
 
     /// Whether sending the same request again later may succeed (rate limits, server errors,
-    /// timeouts, dropped connections).
+    /// timeouts, dropped connections). Never for a create that may have created the import
+    /// ([`Error::CreateOutcomeUnknown`]).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::RateLimited { .. } | Self::Server { .. } => true,
+            Self::RateLimited { .. }
+            | Self::Server { .. }
+            | Self::CallTimedOut { .. }
+            | Self::MalformedResults { .. } => true,
             Self::Connection { kind, .. } => {
                 matches!(
                     kind,
@@ -1260,6 +1603,274 @@ mod chain_tests {
         };
         assert_eq!(later.import_id(), Some("abc"));
         assert!(matches!(later.kind(), Error::Config { .. }));
-        assert_eq!(later.to_string(), "wait step of import abc failed");
+        // The step is context: its line carries its cause's.
+        assert_eq!(
+            later.to_string(),
+            "wait step of import abc failed: invalid client configuration: x"
+        );
+    }
+}
+
+#[cfg(test)]
+mod truth_tests {
+    use super::*;
+
+    /// The text of every cause below: it must show however the README prints an error.
+    const CAUSE: &str = "the-cause-7731";
+
+    fn cause() -> BoxError {
+        Box::new(ServerText(CAUSE.into()))
+    }
+
+    fn answer(status: u16) -> ApiResponse {
+        let body = format!(r#"{{"detail": "{CAUSE}"}}"#);
+        ApiResponse::new(status, &reqwest::header::HeaderMap::new(), body.as_bytes())
+    }
+
+    /// One error of every variant, each with [`CAUSE`] as its underlying cause (its source,
+    /// or the server's message, or the reason it carries).
+    fn every_variant() -> Vec<Error> {
+        let all = vec![
+            Error::Config {
+                message: "bad".into(),
+                source: Some(cause()),
+            },
+            Error::InvalidRequest {
+                violations: Violations(vec![Violation::new("fields", CAUSE)]),
+            },
+            Error::Unauthorized {
+                response: answer(401),
+            },
+            Error::SchemaNotFound {
+                schema_id: "s".into(),
+                response: answer(404),
+            },
+            Error::NotFound {
+                resource: "headless import x".into(),
+                response: answer(404),
+            },
+            Error::NotReady {
+                resource: "headless import x".into(),
+                response: answer(400),
+            },
+            Error::Rejected {
+                response: answer(422),
+            },
+            Error::RateLimited {
+                response: answer(429),
+            },
+            Error::Server {
+                response: answer(503),
+            },
+            Error::UnexpectedStatus {
+                response: answer(418),
+            },
+            Error::Decode {
+                status: 200,
+                path: "status".into(),
+                message: CAUSE.into(),
+                snippet: "{}".into(),
+                source: cause(),
+            },
+            Error::RowMismatch {
+                index: 1,
+                path: "[1].age".into(),
+                message: CAUSE.into(),
+                source: cause(),
+            },
+            Error::BadUrl {
+                what: "presigned URL".into(),
+                reason: "it does not parse".into(),
+                source: Some(cause()),
+            },
+            Error::Connection {
+                host: "h".into(),
+                kind: ConnectionFailure::Broken,
+                source: cause(),
+            },
+            Error::CreateOutcomeUnknown {
+                host: "h".into(),
+                kind: Some(ConnectionFailure::Broken),
+                status: None,
+                import_id: None,
+                response: None,
+                source: cause(),
+            },
+            Error::CreateOutcomeUnknown {
+                host: "h".into(),
+                kind: None,
+                status: Some(500),
+                import_id: None,
+                response: Some(Box::new(answer(500))),
+                source: cause(),
+            },
+            Error::CallTimedOut {
+                what: "retrieve import".into(),
+                bound: Duration::from_secs(1),
+                attempts: 2,
+                source: Some(Box::new(Error::Server {
+                    response: answer(503),
+                })),
+            },
+            Error::MalformedResults {
+                import_id: "i".into(),
+                index: 2,
+                message: CAUSE.into(),
+                source: cause(),
+            },
+            Error::Upload {
+                file: "a.csv".into(),
+                reason: "S3 refused it".into(),
+                status: Some(403),
+                code: None,
+                retryable: false,
+                source: Some(cause()),
+            },
+            Error::Download {
+                import_id: "i".into(),
+                reason: "it broke".into(),
+                status: None,
+                retryable: true,
+                source: Some(cause()),
+            },
+            Error::File {
+                path: "/no/such.csv".into(),
+                source: std::io::Error::other(CAUSE),
+            },
+            Error::UnusableFile {
+                path: "a.csv".into(),
+                reason: CAUSE.into(),
+            },
+            Error::Step {
+                step: Step::Upload,
+                import_id: Some("i".into()),
+                source: Box::new(Error::Connection {
+                    host: "h".into(),
+                    kind: ConnectionFailure::Broken,
+                    source: cause(),
+                }),
+            },
+            Error::WebhookInvalid {
+                reason: CAUSE.into(),
+            },
+            Error::WebhookUnknownImport {
+                import_id: CAUSE.into(),
+            },
+            Error::WebhookStatusMismatch {
+                import_id: "i".into(),
+                claimed: "SUCCESSFUL".into(),
+                actual: CAUSE.into(),
+            },
+            Error::RateLimiterFailed {
+                limiter: "l".into(),
+                reason: "down".into(),
+                retryable: true,
+                source: Some(cause()),
+            },
+        ];
+        // No wildcard: a new variant does not compile until it is added above.
+        for error in &all {
+            match error {
+                Error::Config { .. }
+                | Error::InvalidRequest { .. }
+                | Error::Unauthorized { .. }
+                | Error::SchemaNotFound { .. }
+                | Error::NotFound { .. }
+                | Error::NotReady { .. }
+                | Error::Rejected { .. }
+                | Error::RateLimited { .. }
+                | Error::Server { .. }
+                | Error::UnexpectedStatus { .. }
+                | Error::Decode { .. }
+                | Error::RowMismatch { .. }
+                | Error::BadUrl { .. }
+                | Error::Connection { .. }
+                | Error::CreateOutcomeUnknown { .. }
+                | Error::CallTimedOut { .. }
+                | Error::MalformedResults { .. }
+                | Error::Upload { .. }
+                | Error::Download { .. }
+                | Error::File { .. }
+                | Error::UnusableFile { .. }
+                | Error::Step { .. }
+                | Error::WebhookInvalid { .. }
+                | Error::WebhookUnknownImport { .. }
+                | Error::WebhookStatusMismatch { .. }
+                | Error::RateLimiterFailed { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_variant_printed_the_readme_way_shows_its_cause() {
+        for error in every_variant() {
+            let name = error.variant_name();
+            // The README's way: `{:#}`, the whole chain on one line.
+            let chained = format!("{error:#}");
+            assert!(chained.contains(CAUSE), "{name}: {chained}");
+            assert!(!chained.contains('\n'), "{name}: one line: {chained}");
+            // `main() -> Result<(), Error>` prints `Debug`: the chain too, not a struct dump.
+            let debug = format!("{error:?}");
+            assert!(debug.contains(CAUSE), "{name}: {debug}");
+            assert!(!debug.contains("source:"), "{name}: {debug}");
+            // Inside a whole import's step, the same, and `{}` shows the cause's own line.
+            let headline = error.to_string();
+            let stepped = Error::Step {
+                step: Step::Results,
+                import_id: Some("i-1".into()),
+                source: Box::new(error),
+            };
+            assert!(
+                format!("{stepped:#}").contains(CAUSE),
+                "{name}: {stepped:#}"
+            );
+            assert!(stepped.to_string().contains(&headline), "{name}: {stepped}");
+        }
+    }
+
+    #[test]
+    fn no_chain_repeats_a_line() {
+        for error in every_variant() {
+            let mut lines = vec![error.to_string()];
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                lines.push(cause.to_string());
+                source = cause.source();
+            }
+            for (i, later) in lines.iter().enumerate().skip(1) {
+                for earlier in &lines[..i] {
+                    assert!(
+                        !earlier.contains(later.as_str()),
+                        "{earlier} repeats {later}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_step_says_nothing_was_created_only_when_certain() {
+        for error in every_variant() {
+            let certain = error.created_nothing();
+            let name = error.variant_name();
+            let stepped = Error::Step {
+                step: Step::Create,
+                import_id: None,
+                source: Box::new(error),
+            };
+            let text = stepped.to_string();
+            assert_eq!(
+                text.contains("no import was created"),
+                certain,
+                "{name}: {text}"
+            );
+            assert!(!text.contains("before any import"), "{text}");
+            if stepped.may_have_created_import() {
+                assert!(!certain && !stepped.is_retryable(), "{name}");
+                assert!(text.contains("may have been created"), "{text}");
+                assert!(text.contains("client.list_imports()"), "{text}");
+            }
+        }
     }
 }

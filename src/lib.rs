@@ -154,6 +154,7 @@ pub mod bulk;
 mod config;
 mod create;
 mod error;
+mod file_check;
 mod ids;
 mod pages;
 mod presigned;
@@ -173,10 +174,12 @@ mod whole_number;
 mod workflow;
 
 pub use config::{
-    Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL, USER_AGENT,
+    Client, ClientBuilder, API_KEY_ENV, API_KEY_HEADER, BASE_URL_ENV, DEFAULT_BASE_URL,
+    DEFAULT_CALL_TIMEOUT, USER_AGENT,
 };
 pub use create::CreatedImport;
 pub use error::{ApiResponse, ConnectionFailure, Error, Step, Violation, Violations};
+pub use file_check::check_file;
 pub use ids::{ImportId, SchemaId, SessionId, SftpConnectorId, SftpCredentialsId, UploadId};
 pub use pages::{Pages, MAX_IMPORTS_PAGE_SIZE, MAX_UPLOADS_PAGE_SIZE};
 pub use presigned::PresignedUrl;

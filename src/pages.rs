@@ -145,16 +145,22 @@ fn imports_page(client: Client, offset: u64, size: u64) -> PageFuture<types::Hea
     Box::pin(async move {
         let list = client
             .retry_policy()
-            .run("list imports", None, |_| async {
-                let sent = client
-                    .api()
-                    .list_headless_imports()
-                    .offset(offset)
-                    .limit(size)
-                    .send()
-                    .await;
-                sent.map(ResponseValue::into_inner)
-            })
+            .run_bounded(
+                "list imports",
+                client.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| async {
+                    let sent = client
+                        .api()
+                        .list_headless_imports()
+                        .offset(offset)
+                        .limit(size)
+                        .send()
+                        .await;
+                    sent.map(ResponseValue::into_inner)
+                },
+            )
             .await?;
         Ok(Page {
             items: list.results,
@@ -168,17 +174,23 @@ fn uploads_page(client: Client, start: u64, size: u64) -> PageFuture<types::Impo
         let end = start.saturating_add(size);
         let list = client
             .retry_policy()
-            .run("list uploads", None, |_| async {
-                // `start`/`end` are JSON numbers; page indexes stay far below 2^53.
-                let sent = client
-                    .api()
-                    .list_uploads()
-                    .start(start as f64)
-                    .end(end as f64)
-                    .send()
-                    .await;
-                sent.map(ResponseValue::into_inner)
-            })
+            .run_bounded(
+                "list uploads",
+                client.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| async {
+                    // `start`/`end` are JSON numbers; page indexes stay far below 2^53.
+                    let sent = client
+                        .api()
+                        .list_uploads()
+                        .start(start as f64)
+                        .end(end as f64)
+                        .send()
+                        .await;
+                    sent.map(ResponseValue::into_inner)
+                },
+            )
             .await?;
         Ok(Page {
             items: list.data,
@@ -197,14 +209,20 @@ fn schemas_page(client: Client, _: u64, _: u64) -> PageFuture<types::ImportSchem
     Box::pin(async move {
         let items = client
             .retry_policy()
-            .run("list schemas", None, |_| async {
-                client
-                    .api()
-                    .list_import_schemas()
-                    .send()
-                    .await
-                    .map(ResponseValue::into_inner)
-            })
+            .run_bounded(
+                "list schemas",
+                client.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| async {
+                    client
+                        .api()
+                        .list_import_schemas()
+                        .send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                },
+            )
             .await?;
         Ok(single_page(items))
     })
@@ -214,14 +232,20 @@ fn sftp_credentials_page(client: Client, _: u64, _: u64) -> PageFuture<types::Sf
     Box::pin(async move {
         let list = client
             .retry_policy()
-            .run("list SFTP credentials", None, |_| async {
-                client
-                    .api()
-                    .list_sftp_credentials()
-                    .send()
-                    .await
-                    .map(ResponseValue::into_inner)
-            })
+            .run_bounded(
+                "list SFTP credentials",
+                client.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| async {
+                    client
+                        .api()
+                        .list_sftp_credentials()
+                        .send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                },
+            )
             .await?;
         Ok(single_page(list.results))
     })
@@ -231,14 +255,20 @@ fn sftp_connectors_page(client: Client, _: u64, _: u64) -> PageFuture<types::Sft
     Box::pin(async move {
         let list = client
             .retry_policy()
-            .run("list SFTP connectors", None, |_| async {
-                client
-                    .api()
-                    .list_sftp_connectors()
-                    .send()
-                    .await
-                    .map(ResponseValue::into_inner)
-            })
+            .run_bounded(
+                "list SFTP connectors",
+                client.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| async {
+                    client
+                        .api()
+                        .list_sftp_connectors()
+                        .send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                },
+            )
             .await?;
         Ok(single_page(list.results))
     })

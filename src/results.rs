@@ -75,7 +75,13 @@ impl Client {
     ) -> Result<PresignedUrl, Error> {
         let id = import_id(id)?;
         self.retry_policy()
-            .run("result URL", None, |_| self.result_url_once(&id))
+            .run_bounded(
+                "result URL",
+                self.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| self.result_url_once(&id),
+            )
             .await
     }
 
@@ -341,7 +347,7 @@ impl RowState {
         };
         resume.done += 1;
         let delay = resume.policy.delay_after(resume.done, &failure);
-        tracing::warn!(import = %self.id, rows = self.index, ?delay, error = %failure, "result download broke; resuming");
+        tracing::warn!(import = %self.id, rows = self.index, ?delay, error = %format_args!("{failure:#}"), "result download broke; resuming");
         tokio::time::sleep(delay).await;
         self.bytes = (resume.reopen)().await?;
         self.splitter = ArraySplitter::new(MAX_ROW_BYTES);
@@ -390,7 +396,7 @@ where
                 }
                 let index = state.index;
                 state.index += 1;
-                let decoded = decode_row::<T>(index, &row);
+                let decoded = decode_row::<T>(&state.id, index, &row);
                 if decoded.is_err() {
                     state.finished = true;
                 }
@@ -457,11 +463,32 @@ where
     })
 }
 
-/// Decodes row `index`; a failure names the row and the path inside it.
-fn decode_row<T: DeserializeOwned>(index: usize, row: &[u8]) -> Result<T, Error> {
+/// Decodes row `index`; a failure names the row and the path inside it. JSON that does not
+/// parse (a syntax error, a lone surrogate) is Dromo's fault, not the row type's:
+/// [`Error::MalformedResults`].
+fn decode_row<T: DeserializeOwned>(import_id: &str, index: usize, row: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(row);
-    serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| row_mismatch(index, e.path(), e.inner().to_string()))
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        if e.inner().is_data() {
+            row_mismatch(index, e.path(), e.inner().to_string())
+        } else {
+            malformed_results(import_id, index, &e.into_inner())
+        }
+    })
+}
+
+/// The results' JSON breaks at row `index`.
+fn malformed_results(import_id: &str, index: usize, error: &serde_json::Error) -> Error {
+    let message = scrub(
+        &format!("row {index}: invalid JSON: {error}"),
+        MAX_MESSAGE_CHARS,
+    );
+    Error::MalformedResults {
+        import_id: import_id.to_owned(),
+        index,
+        source: Box::new(ServerText(message.clone())),
+        message,
+    }
 }
 
 /// Row `index` did not fit the caller's type at `path` (inside the row), for `detail` (serde's
@@ -836,18 +863,18 @@ mod tests {
         struct Person {
             email: String,
         }
-        let e = decode_row::<Person>(41, br#"{"email": 3}"#).unwrap_err();
+        let e = decode_row::<Person>("i", 41, br#"{"email": 3}"#).unwrap_err();
         match &e {
             Error::RowMismatch { path, .. } => assert_eq!(path, "[41].email"),
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("[41].email"), "{e}");
-        let e = decode_row::<Person>(7, b"[1]").unwrap_err();
+        let e = decode_row::<Person>("i", 7, b"[1]").unwrap_err();
         assert!(
             matches!(&e, Error::RowMismatch { path, .. } if path == "[7][0]"),
             "{e:?}"
         );
-        let e = decode_row::<Person>(8, b"true").unwrap_err();
+        let e = decode_row::<Person>("i", 8, b"true").unwrap_err();
         assert!(
             matches!(&e, Error::RowMismatch { path, .. } if path == "[8]"),
             "{e:?}"

@@ -140,17 +140,73 @@ impl RetryPolicy {
         what: &str,
         deadline: Option<Instant>,
         retry_if: impl Fn(&Error) -> bool,
+        attempt: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.run_within(what, None, deadline, retry_if, attempt)
+            .await
+    }
+
+    /// [`run_if`](Self::run_if) for an API call: the whole call, retries included, ends
+    /// within `bound` (see [`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout)).
+    /// An attempt still running when the bound passes is dropped, and the call fails with
+    /// [`Error::CallTimedOut`]; a retry that would start after it is not made.
+    pub(crate) async fn run_bounded<T, F, Fut>(
+        &self,
+        what: &str,
+        bound: Duration,
+        deadline: Option<Instant>,
+        retry_if: impl Fn(&Error) -> bool,
+        attempt: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.run_within(what, Some(bound), deadline, retry_if, attempt)
+            .await
+    }
+
+    async fn run_within<T, F, Fut>(
+        &self,
+        what: &str,
+        bound: Option<Duration>,
+        deadline: Option<Instant>,
+        retry_if: impl Fn(&Error) -> bool,
         mut attempt: F,
     ) -> Result<T, Error>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        // `None` when the bound is too far to count (`Duration::MAX`): no bound.
+        let cut_at = bound.and_then(|b| Instant::now().checked_add(b));
+        let deadline = match (deadline, cut_at) {
+            (Some(d), Some(c)) => Some(d.min(c)),
+            (d, c) => d.or(c),
+        };
         let mut number = 1;
+        let mut last: Option<Error> = None;
         loop {
-            let error = match attempt(number).await {
-                Ok(value) => return Ok(value),
-                Err(error) => error,
+            let outcome = match cut_at {
+                Some(cut_at) => tokio::time::timeout_at(cut_at, attempt(number)).await.ok(),
+                None => Some(attempt(number).await),
+            };
+            let error = match outcome {
+                Some(Ok(value)) => return Ok(value),
+                Some(Err(error)) => error,
+                None => {
+                    tracing::debug!(what, attempt = number, "call bound passed");
+                    return Err(Error::CallTimedOut {
+                        what: what.to_owned(),
+                        bound: bound.unwrap_or_default(),
+                        attempts: number,
+                        source: last.map(Box::new),
+                    });
+                }
             };
             if !error.is_retryable() || !retry_if(&error) || number >= self.max_attempts {
                 return Err(error);
@@ -158,11 +214,12 @@ impl RetryPolicy {
             // Measured from now, when the answer (or the failure) arrived.
             let delay = self.delay_after(number, &error);
             let Some(wake) = later(Instant::now(), delay, deadline) else {
-                tracing::debug!(what, ?delay, error = %error, "not retrying: past the deadline");
+                tracing::debug!(what, ?delay, error = %format_args!("{error:#}"), "not retrying: past the deadline");
                 return Err(error);
             };
-            tracing::warn!(what, attempt = number, ?delay, error = %error, "request failed; retrying");
+            tracing::warn!(what, attempt = number, ?delay, error = %format_args!("{error:#}"), "request failed; retrying");
             tokio::time::sleep_until(wake).await;
+            last = Some(error);
             number += 1;
         }
     }

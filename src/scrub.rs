@@ -82,7 +82,11 @@ fn redact_url_queries(text: &str) -> String {
         match url.find('?') {
             Some(q) => {
                 out.push_str(&url[..=q]);
-                out.push_str(REDACTED);
+                // Scrubbed once already (text scrubbed, then quoted in a message scrubbed
+                // again): one redaction is enough.
+                if !url_and_after[q + 1..].starts_with(REDACTED) {
+                    out.push_str(REDACTED);
+                }
                 // A fragment is not sent to the server, but drop it too: it follows the query.
             }
             None => out.push_str(url),
@@ -211,6 +215,20 @@ mod tests {
         let text = "PUT https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc123 failed";
         let out = scrub(text, 500);
         assert_eq!(out, "PUT https://b.s3.amazonaws.com/k?<redacted> failed");
+    }
+
+    #[test]
+    fn scrubbing_twice_redacts_once() {
+        for text in [
+            "PUT https://b.s3.amazonaws.com/k?X-Amz-Signature=abc123 failed",
+            "see https://h/k?<redacted> and Signature=<redacted>",
+            "https://h/k?",
+            "a https://h/k?X-Amz-Signature=x&b=c, Signature=abc",
+        ] {
+            let once = scrub(text, 500);
+            assert_eq!(scrub(&once, 500), once, "{text}");
+            assert!(!once.contains("<redacted><redacted>"), "{once}");
+        }
     }
 
     #[test]

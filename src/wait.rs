@@ -159,7 +159,45 @@ pub enum WaitOutcome {
     },
 }
 
+/// Dromo's `import_errors` as readable lines: each entry's `message` (or `detail`, `error`,
+/// `reason`), else the entry as JSON; scrubbed and bounded like any server text.
+pub(crate) fn reasons_of(
+    import_errors: &[serde_json::Map<String, serde_json::Value>],
+) -> Vec<String> {
+    use crate::scrub::{scrub, MAX_MESSAGE_CHARS};
+    import_errors
+        .iter()
+        .map(|entry| {
+            let text = ["message", "detail", "error", "reason"]
+                .iter()
+                .find_map(|key| entry.get(*key).and_then(|v| v.as_str()))
+                .map(str::to_owned)
+                .unwrap_or_else(|| serde_json::Value::Object(entry.clone()).to_string());
+            scrub(&text, MAX_MESSAGE_CHARS)
+        })
+        .collect()
+}
+
 impl WaitOutcome {
+    /// Every reason Dromo gave for a `NEEDS_REVIEW` or `FAILED` import (its `import_errors`,
+    /// as readable lines); empty for the other outcomes, or when Dromo gave none.
+    ///
+    /// ```
+    /// # fn f(outcome: dromo_client::WaitOutcome) {
+    /// for reason in outcome.reasons() {
+    ///     eprintln!("  {reason}");
+    /// }
+    /// # }
+    /// ```
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            Self::NeedsReview { import, .. } | Self::Failed { import, .. } => {
+                reasons_of(import.import_errors.as_deref().unwrap_or_default())
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The status the wait ended with.
     ///
     /// ```
@@ -203,7 +241,12 @@ impl fmt::Display for WaitOutcome {
                     waited.as_secs()
                 )
             }
+        }?;
+        let reasons = self.reasons();
+        if !reasons.is_empty() {
+            write!(f, ": {}", reasons.join("; "))?;
         }
+        Ok(())
     }
 }
 
@@ -223,7 +266,13 @@ impl Client {
     ) -> Result<HeadlessImportFull, Error> {
         let id = import_id(id)?;
         self.retry_policy()
-            .run("retrieve import", None, |_| self.retrieve_once(&id))
+            .run_bounded(
+                "retrieve import",
+                self.call_timeout(),
+                None,
+                Error::is_retryable,
+                |_| self.retrieve_once(&id),
+            )
             .await
     }
 
@@ -337,19 +386,26 @@ impl Client {
             // time jumps to the next timer whenever the runtime waits on I/O.
             let horizon = self.request_timeout_or_default();
             let polled = policy
-                .run("status poll", deadline, |_| async {
-                    let request = self.retrieve_once(&id);
-                    match deadline {
-                        Some(deadline)
-                            if deadline.saturating_duration_since(Instant::now()) <= horizon =>
-                        {
-                            tokio::time::timeout_at(deadline, request)
-                                .await
-                                .unwrap_or_else(|_| Err(self.deadline_passed()))
+                .run_bounded(
+                    "status poll",
+                    self.call_timeout(),
+                    deadline,
+                    Error::is_retryable,
+                    |_| async {
+                        let request = self.retrieve_once(&id);
+                        match deadline {
+                            Some(deadline)
+                                if deadline.saturating_duration_since(Instant::now())
+                                    <= horizon =>
+                            {
+                                tokio::time::timeout_at(deadline, request)
+                                    .await
+                                    .unwrap_or_else(|_| Err(self.deadline_passed()))
+                            }
+                            _ => request.await,
                         }
-                        _ => request.await,
-                    }
-                })
+                    },
+                )
                 .await;
             let import = match polled {
                 Ok(import) => Box::new(import),

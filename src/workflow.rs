@@ -35,6 +35,9 @@ pub enum ImportOutcome<R> {
         import_id: ImportId,
         /// Where to review the data (`None` if Dromo did not send one).
         review_url: Option<String>,
+        /// Every reason Dromo gave why the data needs review (its `import_errors`, as
+        /// readable lines; empty when it gave none).
+        reasons: Vec<String>,
     },
     /// `FAILED`: Dromo could not process the import.
     Failed {
@@ -42,6 +45,8 @@ pub enum ImportOutcome<R> {
         import_id: ImportId,
         /// Dromo's `import_errors`.
         import_errors: Vec<serde_json::Map<String, serde_json::Value>>,
+        /// The same errors as readable lines (each one's `message`, else its JSON).
+        reasons: Vec<String>,
     },
     /// The maximum wait ([`WaitOptions::with_max_wait`]) passed first; wait again later with
     /// [`Client::wait_for_import`].
@@ -61,6 +66,14 @@ impl<R> ImportOutcome<R> {
             | Self::NeedsReview { import_id, .. }
             | Self::Failed { import_id, .. }
             | Self::StillProcessing { import_id, .. } => import_id,
+        }
+    }
+
+    /// Every reason Dromo gave for a `NEEDS_REVIEW` or `FAILED` outcome; empty otherwise.
+    pub fn reasons(&self) -> &[String] {
+        match self {
+            Self::NeedsReview { reasons, .. } | Self::Failed { reasons, .. } => reasons,
+            _ => &[],
         }
     }
 
@@ -89,16 +102,20 @@ impl<R> ImportOutcome<R> {
             Self::NeedsReview {
                 import_id,
                 review_url,
+                reasons,
             } => ImportOutcome::NeedsReview {
                 import_id,
                 review_url,
+                reasons,
             },
             Self::Failed {
                 import_id,
                 import_errors,
+                reasons,
             } => ImportOutcome::Failed {
                 import_id,
                 import_errors,
+                reasons,
             },
             Self::StillProcessing {
                 import_id,
@@ -303,7 +320,15 @@ impl Client {
                 )]),
             }));
         }
-        // Open the file before creating anything: a missing file creates no import.
+        // Check and open the file before creating anything: a missing, empty or non-UTF-8
+        // file creates no import.
+        let name = match request.source() {
+            Source::File { original_filename } => original_filename.clone(),
+            _ => String::new(),
+        };
+        crate::file_check::check_file(path, &name)
+            .await
+            .map_err(in_step(Step::Upload, None))?;
         let source = UploadSource::from_path(path)
             .await
             .map_err(in_step(Step::Upload, None))?;
@@ -421,6 +446,7 @@ impl Client {
             .wait_for_import(&id, &options.wait)
             .await
             .map_err(in_step(Step::Wait, Some(&id)))?;
+        let reasons = waited.reasons();
         match waited {
             WaitOutcome::Succeeded { .. } => {
                 options.step(Step::Results, Some(&id));
@@ -433,10 +459,12 @@ impl Client {
             WaitOutcome::NeedsReview { review_url, .. } => Ok(ImportOutcome::NeedsReview {
                 import_id: id,
                 review_url,
+                reasons,
             }),
             WaitOutcome::Failed { import_errors, .. } => Ok(ImportOutcome::Failed {
                 import_id: id,
                 import_errors,
+                reasons,
             }),
             WaitOutcome::GaveUp { last_status, .. } => Ok(ImportOutcome::StillProcessing {
                 import_id: id,

@@ -244,14 +244,16 @@ fn still_refused_select_without_options_and_unknown_presets() {
         json!([{ "key": "a", "label": "A", "type": ["select", { "allowCustom": true }] }]),
     ));
     assert!(
-        text.contains("`fields[0].selectOptions` is missing: a select field"),
+        text.contains(
+            "`fields[0].selectOptions` has no options (it is missing or `[]`): a select field"
+        ),
         "{text}"
     );
     let text = refusal(&inline(
         json!([{ "key": "a", "label": "A", "type": "multi-select" }]),
     ));
     assert!(
-        text.contains("a multi-select field needs its options"),
+        text.contains("a multi-select field needs at least one"),
         "{text}"
     );
     let text = refusal(&inline(

@@ -292,7 +292,7 @@ async fn a_create_reset_after_its_body_was_sent_is_not_retried() {
             &err,
             Error::CreateOutcomeUnknown {
                 status: None,
-                kind: ConnectionFailure::Broken,
+                kind: Some(ConnectionFailure::Broken),
                 ..
             }
         ),

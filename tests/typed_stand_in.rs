@@ -206,6 +206,7 @@ async fn an_untypeable_cell_or_a_failed_validator_needs_review() {
     let ImportOutcome::NeedsReview {
         import_id,
         review_url,
+        ..
     } = outcome
     else {
         panic!("{outcome:?}")

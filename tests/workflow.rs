@@ -236,6 +236,7 @@ async fn needs_review_and_failed_are_outcomes() {
         ImportOutcome::NeedsReview {
             review_url,
             import_id,
+            ..
         } => {
             assert!(
                 review_url
@@ -304,7 +305,7 @@ async fn a_missing_file_creates_nothing() {
     // No import exists yet: the message must not speak of one.
     assert_eq!(
         err.to_string().split(": ").next().unwrap(),
-        "upload step failed, before any import was created",
+        "upload step failed, no import was created",
         "{err}"
     );
     assert!(!err.to_string().contains("of import"), "{err}");
@@ -371,7 +372,10 @@ async fn an_upload_failure_names_the_step_and_the_import() {
     assert!(matches!(source, Error::Upload { .. }), "{source:?}");
     let text = chain(&err);
     assert!(
-        err.to_string() == format!("upload step of import {ID} failed")
+        // The step is context: its line carries the cause's (issue 18).
+        err.to_string()
+            .starts_with(&format!("upload step of import {ID} failed: upload of "))
+            && err.to_string().contains("30 minutes")
             && text.contains("30 minutes"),
         "{text}"
     );

@@ -274,21 +274,35 @@ fn check_filename(name: &str, out: &mut Vec<Violation>) {
         ));
         return;
     }
-    let extension = std::path::Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    // The extension is what follows the last `.` of the file's name, as Dromo reads it: a
+    // file named `.csv` is a CSV file too (`Path::extension` sees none there).
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let extension = base
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
     match extension {
         Some(ext) if SUPPORTED_FILE_EXTENSIONS.contains(&ext.as_str()) => {}
         Some(ext) if ext == "json" => out.push(Violation::new(
             "original_filename",
             format!("`{name}` is a JSON file: Dromo imports CSV, TSV, XLS and XLSX files; send JSON rows as `initial_data` (Source::rows) instead"),
         )),
+        _ if base.trim() != base
+            && check_filename_ok(base.trim()) => out.push(Violation::new(
+            "original_filename",
+            format!("`{name}` has white space around its name: remove it (Dromo reads the extension after the last `.`)"),
+        )),
         _ => out.push(Violation::new(
             "original_filename",
             format!("`{name}` does not end in .csv, .tsv, .xls or .xlsx: Dromo imports only these files; rename it if it is one, or convert it"),
         )),
     }
+}
+
+/// Whether `base` ends in an extension Dromo imports.
+fn check_filename_ok(base: &str) -> bool {
+    base.rsplit_once('.').is_some_and(|(_, ext)| {
+        SUPPORTED_FILE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    })
 }
 
 fn check_fields(fields: &[types::SchemaFieldsItem], out: &mut Vec<Violation>) {
@@ -325,9 +339,15 @@ fn check_fields(fields: &[types::SchemaFieldsItem], out: &mut Vec<Violation>) {
         }
         let name = check_field_type(i, &field.type_, out);
         if matches!(name, Some("select" | "multi-select")) && field.select_options.is_empty() {
+            // Missing and `[]` read the same; Dromo's field-types page shows `selectOptions: []`
+            // as a placeholder next to "You must provide an array of valid `selectOptions`".
+            let (kind, builder) = match name {
+                Some("multi-select") => ("multi-select", "Field::multi_select"),
+                _ => ("select", "Field::select"),
+            };
             out.push(Violation::new(
                 format!("fields[{i}].selectOptions"),
-                format!("is missing: a {} field needs its options, e.g. Field::select(key, label, [(\"Yes\", \"yes\")])", name.unwrap_or("select")),
+                format!("has no options (it is missing or `[]`): a {kind} field needs at least one, as Dromo's field-types page says (\"You must provide an array of valid `selectOptions`\"; its `selectOptions: []` is a placeholder); e.g. {builder}(key, label, [(\"Yes\", \"yes\")])"),
             ));
         }
         for (j, validator) in field.validators.iter().enumerate() {
@@ -477,7 +497,7 @@ mod tests {
             "`schema_id` is empty",
             "`fields[1].key` `a` is also the key of fields[0]",
             "`fields[1].label` is empty",
-            "`fields[1].selectOptions` is missing",
+            "`fields[1].selectOptions` has no options",
             "`fields[2].key` is empty",
             "`fields[2].type` `text` is not a Dromo field type",
             "`fields[3].validators[0].validate` `nope` is not a Dromo validator",

@@ -50,6 +50,37 @@ impl Schema {
     pub fn inline<F: Into<types::SchemaFieldsItem>>(fields: impl IntoIterator<Item = F>) -> Self {
         Self::Inline(fields.into_iter().map(Into::into).collect())
     }
+
+    /// An inline schema from the JSON array of its fields, as Dromo's docs write them: every
+    /// key the fields do not know is refused, named with its path and the key likely meant
+    /// (as [`CreateRequest::from_json`] does), where reading the JSON straight into the
+    /// generated `types::SchemaFieldsItem` would drop it without a word.
+    ///
+    /// ```
+    /// use dromo_client::Schema;
+    /// use serde_json::json;
+    ///
+    /// let schema = Schema::inline_from_value(json!([{"key": "email", "label": "Email", "type": "email"}]))?;
+    /// assert!(matches!(schema, Schema::Inline(fields) if fields.len() == 1));
+    ///
+    /// let typo = Schema::inline_from_value(json!([{"key": "email", "lable": "Email"}])).unwrap_err();
+    /// assert!(typo.to_string().contains("`fields[0].lable` is not a key Dromo knows: did you mean `label`?"), "{typo}");
+    /// # Ok::<(), dromo_client::Error>(())
+    /// ```
+    pub fn inline_from_value(fields: serde_json::Value) -> Result<Self, Error> {
+        // Read as a create body's `fields`, through the path that reports unknown keys.
+        let body = RawBody::from_value(serde_json::json!({
+            "fields": fields,
+            "original_filename": "schema.csv",
+        }))?;
+        Ok(Self::Inline(
+            body.typed()
+                .fields
+                .clone()
+                .map(|fields| fields.0)
+                .unwrap_or_default(),
+        ))
+    }
 }
 
 /// Where the rows come from: a file to upload afterwards, or the rows themselves. Exactly one,

@@ -85,8 +85,25 @@ fn review_page(inner: &Inner, id: &str) -> Response {
     let Some(id) = id else {
         return not_found();
     };
+    // The reasons the import needs a person, as its `import_errors` lists them.
+    let reasons: String = inner
+        .lock()
+        .imports
+        .get(&id)
+        .and_then(|import| import.import_errors.clone())
+        .and_then(|errors| errors.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(html_text))
+        .map(|m| format!("<li>{m}</li>"))
+        .collect();
+    let reasons = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!("<h2>Why it needs review</h2><ul>{reasons}</ul>")
+    };
     let mut response = Response::new(Body::from(format!(
-        "<!doctype html><title>Dromo stand-in review</title><h1>Import {id}</h1>\
+        "<!doctype html><title>Dromo stand-in review</title><h1>Import {id}</h1>{reasons}\
          <p>This is the review page of a local Dromo stand-in. Where Dromo lets a person fix the \
          data here, the stand-in's <code>StandIn::complete_review</code> does it.</p>"
     )));
@@ -95,6 +112,13 @@ fn review_page(inner: &Inner, id: &str) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     response
+}
+
+/// `text` escaped for HTML.
+fn html_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The API routes, under `/api/v1/`: the paths of `openapi.json`.

@@ -420,6 +420,10 @@ pub(crate) async fn advance(inner: &Arc<Inner>, id: &str, force: bool) -> Respon
         Ok(results) => {
             // A cell that cannot be typed or a failed validator needs a person, as at Dromo.
             let invalid = results.verdict.problem_count > 0;
+            if invalid {
+                // Every reason the import needs a person, where the API shows them.
+                import.import_errors = Some(review_reasons(&results.verdict));
+            }
             import.results = Some(results);
             import.set_status(match outcome {
                 Outcome::NeedsReview => Status::NeedsReview,
@@ -433,6 +437,23 @@ pub(crate) async fn advance(inner: &Arc<Inner>, id: &str, force: bool) -> Respon
     super::webhooks::announce(inner, import);
     import.polls_in_status = 1;
     json(StatusCode::OK, retrieve_body(import, &inner.origin))
+}
+
+/// A verdict's problems as `import_errors`: `[{"message": ...}]`, with a last entry counting
+/// those not listed.
+fn review_reasons(verdict: &super::validate::Verdict) -> Value {
+    let mut reasons: Vec<Value> = verdict
+        .problems
+        .iter()
+        .map(|problem| json!({ "message": problem }))
+        .collect();
+    let more = verdict
+        .problem_count
+        .saturating_sub(verdict.problems.len() as u64);
+    if more > 0 {
+        reasons.push(json!({ "message": format!("and {more} more problem(s)") }));
+    }
+    Value::Array(reasons)
 }
 
 /// `DELETE /headless/imports/{id}/`

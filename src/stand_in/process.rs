@@ -154,6 +154,17 @@ fn cell_text(cell: &Value) -> String {
     }
 }
 
+/// The UTF-16 encoding a byte-order mark announces, if any.
+fn utf16_bom(magic: &[u8]) -> Option<&'static str> {
+    if magic.starts_with(b"\xFF\xFE") {
+        Some("UTF-16 (little-endian)")
+    } else if magic.starts_with(b"\xFE\xFF") {
+        Some("UTF-16 (big-endian)")
+    } else {
+        None
+    }
+}
+
 /// What the file's name and first bytes say it is.
 enum Kind {
     Delimited(u8),
@@ -203,10 +214,17 @@ fn read_file(
         .from_reader(BufReader::new(open()?));
     let parse_error = |e: csv::Error| format!("Could not parse \"{filename}\": {e}");
 
+    if let Some(encoding) = utf16_bom(&magic) {
+        // Read as UTF-8, a UTF-16 file is noise: every cell would be garbled.
+        out.validation.file_problem(format!(
+            "\"{filename}\" is {encoding} text: save it as UTF-8 (CSV UTF-8), its cells cannot be read"
+        ));
+    }
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record).map_err(parse_error)? {
         return Err(format!("\"{filename}\" is empty: it has no header row"));
     }
+    let mut headers = Vec::with_capacity(record.len());
     // For each column, the index of the field it maps to; each field takes the first column that
     // matches it.
     let mut columns: Vec<Option<usize>> = Vec::with_capacity(record.len());
@@ -218,9 +236,23 @@ fn read_file(
             &header
         };
         let header = header.trim().to_lowercase();
+        headers.push(header.clone());
         let field = fields.iter().position(|f| f.names.contains(&header));
         let field = field.filter(|f| !columns.contains(&Some(*f)));
         columns.push(field);
+    }
+    if columns.iter().all(Option::is_none) {
+        let shown: Vec<String> = headers.iter().take(10).map(|h| format!("`{h}`")).collect();
+        let wanted: Vec<String> = fields
+            .iter()
+            .take(10)
+            .map(|f| format!("`{}`", f.key))
+            .collect();
+        out.validation.file_problem(format!(
+            "no column of \"{filename}\" matches a field: its header is {} and the fields are {} (matched by key, label or alternate match)",
+            shown.join(", "),
+            wanted.join(", ")
+        ));
     }
 
     while reader.read_byte_record(&mut record).map_err(parse_error)? {

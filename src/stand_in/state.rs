@@ -213,6 +213,8 @@ impl Import {
 
     pub(crate) fn complete_review(&mut self) -> bool {
         if self.status == Status::NeedsReview && self.results.is_some() {
+            // The person fixed what the reasons named.
+            self.import_errors = None;
             self.set_status(Status::Successful);
             true
         } else {

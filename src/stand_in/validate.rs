@@ -62,6 +62,12 @@ impl Validation {
         }
     }
 
+    /// A problem of the whole file (its encoding, a header that matches no field), listed
+    /// before the rows' problems.
+    pub(crate) fn file_problem(&mut self, message: String) {
+        self.note([Violation::new("file", message)]);
+    }
+
     /// Types and checks the next row; returns it as the results hold it.
     pub(crate) fn row(&mut self, mut row: Map<String, Value>) -> Map<String, Value> {
         let r = self.rows;

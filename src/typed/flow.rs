@@ -56,6 +56,21 @@ impl Client {
         &self,
         path: impl AsRef<Path>,
     ) -> Result<ImportOutcome<Vec<T>>, Error> {
+        let path = path.as_ref();
+        // A header that shares no column with `T` would only wait for a person: refuse it here.
+        let fields: Vec<crate::types::SchemaFieldsItem> =
+            T::fields().into_iter().map(Into::into).collect();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        crate::file_check::check_header(path, &name, &fields)
+            .await
+            .map_err(|error| Error::Step {
+                step: Step::Upload,
+                import_id: None,
+                source: Box::new(error),
+            })?;
         decode_outcome(self.import_file::<Value>(path, T::schema()).await?)
     }
 

@@ -434,7 +434,7 @@ fn answer(shared: Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Answer {
     let event = match WebhookEvent::parse(content_type, body) {
         Ok(event) => event,
         Err(error) => {
-            tracing::warn!(%error, "webhook refused");
+            tracing::warn!(error = %format_args!("{error:#}"), "webhook refused");
             shared.stats.add(Count::RefusedInvalid);
             let media_ok = content_type.is_some_and(|ct| {
                 let media = ct.split(';').next().unwrap_or("").trim();
@@ -528,10 +528,10 @@ async fn confirm_and_deliver(confirming: Confirming, event: WebhookEvent) {
                     again
                 };
                 if !again {
-                    tracing::warn!(%error, "webhook not confirmed, dropped");
+                    tracing::warn!(error = %format_args!("{error:#}"), "webhook not confirmed, dropped");
                     return;
                 }
-                tracing::debug!(%error, "webhook not confirmed; a copy came meanwhile: asking again in turn");
+                tracing::debug!(error = %format_args!("{error:#}"), "webhook not confirmed; a copy came meanwhile: asking again in turn");
             }
         }
     };

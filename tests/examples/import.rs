@@ -258,7 +258,7 @@ async fn run() -> Result<ExitCode, String> {
     // Dromo, or the stand-in.
     let mut _stand_in = None;
     let client = if std::env::var_os("DROMO_API_KEY").is_some() {
-        let client = Client::from_env().map_err(|e| e.to_string())?;
+        let client = Client::from_env().map_err(|e| format!("{e:#}"))?;
         println!(
             "Using Dromo at {} (DROMO_API_KEY is set)",
             client.base_url()
@@ -279,7 +279,7 @@ async fn run() -> Result<ExitCode, String> {
         if let Some(bytes_per_sec) = bandwidth.filter(|b| *b > 0) {
             println!("The stand-in's transfers are paced to {bytes_per_sec} bytes a second ({BANDWIDTH_ENV}).");
         }
-        let client = server.client().map_err(|e| e.to_string())?;
+        let client = server.client().map_err(|e| format!("{e:#}"))?;
         if let Some(id) = &args.schema_id {
             // The stand-in knows no saved schemas: save one like the header's.
             let json: Vec<_> = fields
@@ -352,7 +352,7 @@ async fn run() -> Result<ExitCode, String> {
         let outcome = client
             .import_file_stream::<Contact>(&args.file, request, &options)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{e:#}"))?;
         report(outcome, |c: &Contact| {
             format!(
                 "{} {} <{}> of {}, notes {:?}",
@@ -370,7 +370,7 @@ async fn run() -> Result<ExitCode, String> {
             // many rows the import has.
             .import_file_stream::<serde_json::Value>(&args.file, request, &options)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{e:#}"))?;
         report(outcome, ToString::to_string).await
     }
 }
@@ -388,7 +388,7 @@ async fn report<T: serde::de::DeserializeOwned + Send + 'static>(
         } => {
             let mut count = 0u64;
             while let Some(row) = rows.next().await {
-                let row = row.map_err(|e| e.to_string())?;
+                let row = row.map_err(|e| format!("{e:#}"))?;
                 if count == 0 {
                     println!("First row: {}", show(&row));
                 }
@@ -400,21 +400,25 @@ async fn report<T: serde::de::DeserializeOwned + Send + 'static>(
         ImportOutcome::NeedsReview {
             import_id,
             review_url,
+            reasons,
+            ..
         } => {
             println!(
                 "Import {import_id} needs a person to review it at {}",
                 review_url.as_deref().unwrap_or("the Dromo dashboard")
             );
+            for reason in &reasons {
+                println!("  {reason}");
+            }
             println!("Imported 0 rows so far");
             ExitCode::SUCCESS
         }
         ImportOutcome::Failed {
-            import_id,
-            import_errors,
+            import_id, reasons, ..
         } => {
             println!("Import {import_id} failed:");
-            for e in &import_errors {
-                println!("  {}", serde_json::Value::Object(e.clone()));
+            for reason in &reasons {
+                println!("  {reason}");
             }
             println!("Imported 0 rows");
             ExitCode::FAILURE

@@ -136,6 +136,8 @@ pub async fn import(
             prepared.keys.join(", ")
         ));
     }
+    // A missing, empty or non-UTF-8 file is refused before an import is created for it.
+    dromo_client::check_file(&args.file, &prepared.name).await?;
     let request = ImportRequest::new(prepared.schema, Source::file(prepared.name));
     let spinner = ctx.progress.spinner("creating the import");
     let created = client.create_import(request).await?;
@@ -238,11 +240,11 @@ fn report(ctx: &Context, id: &ImportId, outcome: &WaitOutcome, rows: Option<(u64
         ),
         WaitOutcome::NeedsReview { review_url, .. } => (
             exit::NEEDS_REVIEW,
-            json!({"id": id, "status": "NEEDS_REVIEW", "review_url": review_url}),
+            json!({"id": id, "status": "NEEDS_REVIEW", "review_url": review_url, "reasons": outcome.reasons()}),
         ),
         WaitOutcome::Failed { import_errors, .. } => (
             exit::FAILED,
-            json!({"id": id, "status": "FAILED", "import_errors": import_errors}),
+            json!({"id": id, "status": "FAILED", "import_errors": import_errors, "reasons": outcome.reasons()}),
         ),
         other => (
             exit::GAVE_UP,
@@ -266,7 +268,19 @@ fn report(ctx: &Context, id: &ImportId, outcome: &WaitOutcome, rows: Option<(u64
             }
         }
         WaitOutcome::NeedsReview { review_url, .. } => {
-            eprintln!("import {id} needs a person to review it:");
+            let reasons = outcome.reasons();
+            eprintln!(
+                "import {id} needs a person to review it at {}{}",
+                review_url.as_deref().unwrap_or("the Dromo dashboard"),
+                if reasons.is_empty() {
+                    " (Dromo gave no reason)"
+                } else {
+                    ", because:"
+                }
+            );
+            for reason in &reasons {
+                eprintln!("  {reason}");
+            }
             println!(
                 "{}",
                 review_url

@@ -59,7 +59,10 @@ impl From<Error> for Failure {
         // A request the crate refused before sending (bad id, invalid request, bad file) is
         // bad input; anything that reached the network is an API error.
         let code = match error.kind() {
-            Error::InvalidRequest { .. } | Error::File { .. } | Error::Config { .. } => BAD_INPUT,
+            Error::InvalidRequest { .. }
+            | Error::File { .. }
+            | Error::UnusableFile { .. }
+            | Error::Config { .. } => BAD_INPUT,
             _ => API_ERROR,
         };
         Self {
@@ -69,17 +72,7 @@ impl From<Error> for Failure {
     }
 }
 
-/// The error and its causes on one line, `a: b: c` (the crate's messages are one line each).
+/// The error and its causes on one line, `a: b: c`: the crate's `{:#}`.
 fn one_line(error: &Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message.replace(['\n', '\r'], " ")
+    format!("{error:#}").replace(['\n', '\r'], " ")
 }

@@ -36,6 +36,7 @@ pub fn read(path: &Path) -> Result<SchemaFile, Failure> {
             )))
         }
     };
+    let written = fields.clone();
     let fields: Vec<types::SchemaFieldsItem> =
         serde_path_to_error::deserialize(fields).map_err(|e| {
             Failure::bad_input(format!(
@@ -47,6 +48,12 @@ pub fn read(path: &Path) -> Result<SchemaFile, Failure> {
     if fields.is_empty() {
         return Err(Failure::bad_input(format!(
             "the schema file {shown} has no fields: give at least one"
+        )));
+    }
+    // A key the fields do not know (`lable`, `required`) is refused, not dropped.
+    if let Err(e) = dromo_client::Schema::inline_from_value(written) {
+        return Err(Failure::bad_input(format!(
+            "the schema file {shown} is not a schema: {e:#}"
         )));
     }
     Ok(SchemaFile { fields })
