@@ -91,10 +91,6 @@ pub enum Error {
     /// Resuming a widget session answered 404: Dromo has no such session, or it was deleted, or
     /// it was not saved within the last 7 days.
     #[non_exhaustive]
-    #[error(
-        "session {session_id} is gone or expired (>7 days since its last save) (HTTP 404){}: start a new session with `create_session`, store its new session id and give the widget its token",
-        .response.said()
-    )]
     SessionGone {
         /// The session that was asked for.
         session_id: String,
@@ -381,6 +377,14 @@ impl Error {
                 "{resource} not found (HTTP 404): check the id, or whether it was deleted{}",
                 response.said()
             ),
+            Self::SessionGone {
+                session_id,
+                response,
+            } => write!(
+                f,
+                "session {session_id} is gone or expired (>7 days since its last save) (HTTP 404){}: start a new session with `create_session`, store its new session id and give the widget its token",
+                response.said()
+            ),
             Self::NotReady { resource, response } => write!(
                 f,
                 "{resource} has no results yet (HTTP {}{}): wait until its status is SUCCESSFUL (`wait_for_import`), then ask again",
@@ -547,6 +551,7 @@ impl Error {
             | Self::Unauthorized { .. }
             | Self::SchemaNotFound { .. }
             | Self::NotFound { .. }
+            | Self::SessionGone { .. }
             | Self::Rejected { .. }
             | Self::RateLimited { .. } => true,
             Self::UnexpectedStatus { response } => (400..500).contains(&response.status),
@@ -627,6 +632,7 @@ impl std::error::Error for Error {
             | Self::Unauthorized { .. }
             | Self::SchemaNotFound { .. }
             | Self::NotFound { .. }
+            | Self::SessionGone { .. }
             | Self::NotReady { .. }
             | Self::Rejected { .. }
             | Self::RateLimited { .. }
@@ -649,6 +655,7 @@ impl Error {
             Self::Unauthorized { .. } => "Unauthorized",
             Self::SchemaNotFound { .. } => "SchemaNotFound",
             Self::NotFound { .. } => "NotFound",
+            Self::SessionGone { .. } => "SessionGone",
             Self::NotReady { .. } => "NotReady",
             Self::Rejected { .. } => "Rejected",
             Self::RateLimited { .. } => "RateLimited",
@@ -1649,6 +1656,10 @@ mod truth_tests {
                 resource: "headless import x".into(),
                 response: answer(404),
             },
+            Error::SessionGone {
+                session_id: "s-1".into(),
+                response: answer(404),
+            },
             Error::NotReady {
                 resource: "headless import x".into(),
                 response: answer(400),
@@ -1776,6 +1787,7 @@ mod truth_tests {
                 | Error::Unauthorized { .. }
                 | Error::SchemaNotFound { .. }
                 | Error::NotFound { .. }
+                | Error::SessionGone { .. }
                 | Error::NotReady { .. }
                 | Error::Rejected { .. }
                 | Error::RateLimited { .. }
