@@ -16,6 +16,7 @@ mod codegen_cmd;
 mod docs_corpus;
 mod package_check;
 mod prism;
+mod provision;
 mod snapshot;
 mod spec_diff;
 mod test_cmd;

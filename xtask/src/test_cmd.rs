@@ -1,6 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
 
-use crate::{package_check, prism, update_spec, util};
+use crate::{package_check, prism, provision, update_spec, util};
 use anyhow::Result;
 use std::path::Path;
 
@@ -13,9 +13,22 @@ pub struct Args {
     /// Skip the packaged-crate check.
     #[arg(long)]
     pub no_package_check: bool,
+    /// Install nothing: when a program the checks need is missing (rustfmt, clippy, Node.js,
+    /// npm, redis-server), stop with the command that installs it.
+    #[arg(long)]
+    pub no_install: bool,
 }
 
+/// The features the tests need beyond the ones the library's dev-dependency on itself turns on
+/// (`stand-in`, `webhooks`, `derive`): the `[[test]]`s of Cargo.toml that require them run only
+/// with them.
+pub const TEST_FEATURES: &str = "dromo-client/cli,dromo-client/redis";
+
 pub fn run(repo: &Path, args: &Args) -> Result<()> {
+    // Before anything is built: what is missing is installed, or the run stops here.
+    eprintln!("==> the programs the checks need");
+    provision::ensure(&provision::needed(!args.no_prism), !args.no_install)?;
+
     util::run_step(
         "formatting",
         util::cargo()
@@ -29,6 +42,8 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--features",
+                TEST_FEATURES,
                 "--",
                 "-D",
                 "warnings",
@@ -43,7 +58,13 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
         // --no-fail-fast: every test target runs and prints its `test result:` line, so one
         // failure does not hide the state of the others.
         tests
-            .args(["test", "--workspace", "--no-fail-fast"])
+            .args([
+                "test",
+                "--workspace",
+                "--no-fail-fast",
+                "--features",
+                TEST_FEATURES,
+            ])
             .current_dir(repo);
         let _prism = if args.no_prism {
             eprintln!("\n==> Prism skipped (--no-prism)");
