@@ -1,7 +1,8 @@
 //! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
 
 use crate::{package_check, prism, provision, update_spec, util};
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +97,8 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
             .current_dir(repo),
     )?;
 
+    main_job_is_lean(repo)?;
+
     // `--help` answers with exit 0 (its text is unit-tested in the example itself).
     util::run_step(
         "the example's --help",
@@ -126,4 +129,94 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
     }
     eprintln!("\nAll checks passed.");
     Ok(())
+}
+
+/// Crates the main job must not compile: the command-line tool's, Redis's, and the tests' own.
+/// (The examples are a package of their own for this; see `tests/examples/Cargo.toml`.)
+const NOT_FOR_THE_MAIN_JOB: &[&str] = &[
+    "clap",
+    "indicatif",
+    "anyhow",
+    "redis",
+    "wiremock",
+    "proptest",
+    "trybuild",
+    "tracing-subscriber",
+    "sha2",
+    "toml",
+    "signal-hook-registry",
+];
+
+/// The crates of a `cargo build -v` output (`Fresh NAME v..`, `Compiling NAME v..`).
+fn compiled_crates(verbose_output: &str) -> BTreeSet<String> {
+    verbose_output
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some("Fresh" | "Compiling"), Some(name), Some(version))
+                    if version.starts_with('v') =>
+                {
+                    Some(name.to_owned())
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The crates among `compiled` that the main job must not compile.
+fn unwanted(compiled: &BTreeSet<String>) -> Vec<&str> {
+    NOT_FOR_THE_MAIN_JOB
+        .iter()
+        .copied()
+        .filter(|name| compiled.contains(*name))
+        .collect()
+}
+
+/// The main job, just built, compiled none of [`NOT_FOR_THE_MAIN_JOB`] (its units, listed by
+/// `cargo build -v`: all fresh, so this takes a second).
+fn main_job_is_lean(repo: &Path) -> Result<()> {
+    let mut cmd = util::cargo();
+    cmd.args(["build", "-v", "--example", "import"])
+        .current_dir(repo);
+    eprintln!(
+        "\n==> what the main job compiles: {}",
+        util::display_command(&cmd)
+    );
+    let output = cmd.output().context("cannot run cargo build")?;
+    if !output.status.success() {
+        bail!(
+            "`cargo build --example import` failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let compiled = compiled_crates(&String::from_utf8_lossy(&output.stderr));
+    let unwanted = unwanted(&compiled);
+    if !unwanted.is_empty() {
+        bail!(
+            "the main job (`cargo run --example import`) compiles {}: crates the import does not \
+             use (a dependency of tests/examples/Cargo.toml, or a feature of the library's \
+             dev-dependency on itself, brings them)",
+            unwanted.join(", ")
+        );
+    }
+    eprintln!("{} crates, none of the tests' or the CLI's", compiled.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crates_of_a_verbose_build() {
+        let output = "       Fresh unicode-ident v1.0.18\n   Compiling clap v4.5.1\n     Running `rustc --crate-name clap`\n   Compiling dromo-client v0.1.0 (/work)\n    Finished `dev` profile\n";
+        let compiled = compiled_crates(output);
+        assert_eq!(
+            compiled.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["clap", "dromo-client", "unicode-ident"]
+        );
+        assert_eq!(unwanted(&compiled), ["clap"]);
+    }
 }

@@ -187,24 +187,38 @@ mod tests {
         );
     }
 
-    /// Finding 13: every path into the target directory goes through [`target_dir`]; a
-    /// literal `target` directory breaks `cargo xtask test` when `CARGO_TARGET_DIR` is set.
+    /// Finding 13 (xtask) and issue 19 (tests/fidelity.rs): every path into the target
+    /// directory comes from cargo ([`target_dir`] here, `CARGO_TARGET_TMPDIR` in integration
+    /// tests); a literal `target` directory breaks `cargo xtask test` when `CARGO_TARGET_DIR` is
+    /// set.
     #[test]
-    fn no_command_assumes_a_target_directory_named_target() {
-        let src = default_repo().join("xtask").join("src");
+    fn no_command_nor_test_assumes_a_target_directory_named_target() {
+        let repo = default_repo();
         let needle = ["join(", "\"target\")"].concat();
-        for entry in std::fs::read_dir(&src).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().is_some_and(|n| n == "util.rs") {
-                continue;
+        let mut dirs = vec![repo.join("xtask").join("src"), repo.join("tests")];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("xtask/src/util.rs")
+                {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    !text.contains(&needle),
+                    "{} joins a literal `target` directory: ask cargo (util::target_dir, \
+                     CARGO_TARGET_TMPDIR)",
+                    path.display()
+                );
+                checked += 1;
             }
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(
-                !text.contains(&needle),
-                "{} joins a literal `target` directory: use util::target_dir",
-                path.display()
-            );
         }
+        assert!(checked > 20, "only {checked} files checked");
     }
 
     #[test]
