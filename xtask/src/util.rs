@@ -112,19 +112,24 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Removes the `[workspace]` table (and its `[workspace.*]` sub-tables) from a Cargo.toml and
-/// declares the package its own, empty workspace, so a copy of the crate builds on its own.
+/// declares the package its own, empty workspace, so a copy of the crate builds on its own. The
+/// copy holds the library only: the `[[test]]`, `[[example]]` and `[[bench]]` targets go too
+/// (cargo refuses a declared target whose file is missing).
 pub fn standalone_manifest(manifest: &str) -> String {
     let mut out = String::new();
-    let mut in_workspace = false;
+    let mut dropped = false;
     for line in manifest.lines() {
         let trimmed = line.trim_start();
         if trimmed.starts_with('[') {
             let header = trimmed.trim_start_matches('[').trim_start();
-            in_workspace = header.starts_with("workspace]")
+            dropped = header.starts_with("workspace]")
                 || header.starts_with("workspace.")
-                || header.starts_with("workspace ");
+                || header.starts_with("workspace ")
+                || ["test]", "example]", "bench]"]
+                    .iter()
+                    .any(|target| header.starts_with(target));
         }
-        if !in_workspace {
+        if !dropped {
             out.push_str(line);
             out.push('\n');
         }
@@ -157,8 +162,10 @@ mod tests {
 
     #[test]
     fn standalone_manifest_drops_only_the_workspace_tables() {
-        let manifest = "[package]\nname = \"a\"\n\n[workspace]\nmembers = [\"xtask\"]\n\n[workspace.lints]\nx = 1\n\n[package.metadata.docs.rs]\nall-features = false\n";
+        let manifest = "[package]\nname = \"a\"\n\n[[test]]\nname = \"cli\"\nrequired-features = [\"cli\"]\n\n[workspace]\nmembers = [\"xtask\"]\n\n[workspace.lints]\nx = 1\n\n[package.metadata.docs.rs]\nall-features = false\n";
         let out = standalone_manifest(manifest);
+        assert!(!out.contains("[[test]]"), "{out}");
+        assert!(!out.contains("required-features"), "{out}");
         assert!(!out.contains("members"), "{out}");
         assert!(!out.contains("x = 1"), "{out}");
         assert!(out.contains("[package.metadata.docs.rs]"), "{out}");
