@@ -25,17 +25,17 @@
 //!
 //! With the `derive` feature, one struct is the inline schema, the checks made before sending and
 //! the result row (dependencies: `tokio` with `macros` and `rt-multi-thread`, `serde` with
-//! `derive`):
+//! `derive`, `chrono` with `serde`):
 //!
 //! ```rust,no_run
 //! # #[cfg(feature = "derive")] mod typed {
 //! use dromo_client::{Client, ImportOutcome, RowSchema};
 //!
-//! #[derive(dromo_client::SelectOptions, serde::Serialize, serde::Deserialize)]
+//! #[derive(Debug, dromo_client::SelectOptions, serde::Serialize, serde::Deserialize)]
 //! #[serde(rename_all = "snake_case")]
 //! enum Plan { Free, Pro }
 //!
-//! #[derive(dromo_client::Schema, serde::Serialize, serde::Deserialize)]
+//! #[derive(Debug, dromo_client::Schema, serde::Serialize, serde::Deserialize)]
 //! #[serde(rename_all = "camelCase")]
 //! struct Person {
 //!     #[dromo(type = "email", unique_case_insensitive)]
@@ -52,11 +52,11 @@
 //! async fn run(client: Client, people: Vec<Person>) -> Result<(), dromo_client::Error> {
 //!     Person::check_rows(&people)?; // required, unique, regex, length, options, min/max: every violation
 //!     let outcome = client.import_rows_typed(&people).await?; // checks, then imports
+//!     println!("import {} ended {}", outcome.import_id(), outcome.status());
 //!     let file = client.import_file_typed::<Person>("people.csv").await?;
 //!     if let ImportOutcome::Imported { rows, .. } = file {
-//!         println!("{} people", rows.len()); // rows: Vec<Person>
+//!         println!("{} people, the first: {:?}", rows.len(), rows.first()); // rows: Vec<Person>
 //!     }
-//!     # let _ = outcome;
 //!     Ok(())
 //! }
 //! # }
@@ -102,13 +102,15 @@
 //!
 //! With the `stand-in` feature, `stand_in::StandIn` runs a local stand-in of Dromo in your test's
 //! process and `StandIn::client` gives a [`Client`] for it; the stand-in processes an import at the
-//! first poll, so a whole import takes milliseconds (the client keeps Dromo's poll limits):
+//! first poll, so a whole import takes milliseconds (the client keeps Dromo's poll limits).
+//! `stand_in` exists only where the feature is on: as a dev-dependency's feature, in your tests
+//! (`tests/*.rs`, `#[cfg(test)]`), not in `main.rs`. In `tests/import.rs`:
 //!
 //! ```rust
 //! use dromo_client::{stand_in::StandIn, Field, FieldType, ImportOutcome, Schema};
 //!
-//! #[tokio::main] // in your tests: #[tokio::test]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! #[tokio::test]
+//! async fn imports_offline() -> Result<(), Box<dyn std::error::Error>> {
 //!     let server = StandIn::start().await?; // on 127.0.0.1, a free port; stops when dropped
 //!     let client = server.client()?; // a dromo_client::Client for it: base URL and key set
 //!     let schema = Schema::inline([Field::new("email", "Email", FieldType::Email)]);
@@ -119,6 +121,7 @@
 //!     assert_eq!(rows[0]["email"], "ada@example.com");
 //!     Ok(())
 //! }
+//! # fn main() {} // the test above runs as written in tests/readme.rs
 //! ```
 //!
 //! ## Result values
@@ -234,8 +237,3 @@ pub use generated::types;
 #[cfg_attr(docsrs, doc(cfg(feature = "stand-in")))]
 pub mod stand_in;
 pub mod webhooks;
-
-/// The README's examples, compiled as doctests so the quick start stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;

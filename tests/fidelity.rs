@@ -248,9 +248,9 @@ impl Proxy {
     /// test's clock is paused) until it answers.
     fn start(bin: &Path, upstream: &str) -> Proxy {
         let port = free_port();
-        let log = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join(format!("prism-proxy-{port}.log"));
+        // Cargo's scratch directory for integration tests (inside whatever target directory
+        // cargo uses: `CARGO_TARGET_DIR` is honoured); it exists when the test runs.
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("prism-proxy-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let err = out.try_clone().unwrap();
         let child = Command::new(bin)

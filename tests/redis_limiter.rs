@@ -3,7 +3,7 @@
 //! tasks, two processes sharing one budget, failures that are errors (never a hang, never a
 //! blind create), and `import_many` against the stand-in's enforced limits.
 //!
-//! redis-server must be installed (`apt-get install -y redis-server`; `bash .ci/run` does it).
+//! redis-server must be installed (`apt-get install -y redis-server`; `cargo xtask test` does it).
 //! Without it the tests that need it fail, unless `DROMO_SKIP_REDIS=1` is set (they print that
 //! they were skipped). `DROMO_REDIS_SERVER=/path/to/redis-server` picks another binary.
 //!
@@ -91,7 +91,7 @@ fn start_redis(extra: &[&str]) -> Option<RedisServer> {
         }
         panic!(
             "redis-server not found (on the PATH, or at DROMO_REDIS_SERVER): install it (`apt-get install -y redis-server`, \
-             or `brew install redis`; `bash .ci/run` installs it), point DROMO_REDIS_SERVER at \
+             or `brew install redis`; `cargo xtask test` installs it), point DROMO_REDIS_SERVER at \
              it, or set DROMO_SKIP_REDIS=1 to skip the Redis tests"
         );
     };

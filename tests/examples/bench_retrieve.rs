@@ -73,7 +73,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if serve {
         println!("{}", server().await?);
-        tokio::signal::ctrl_c().await?;
+        // Serves until the process is stopped (Ctrl-C).
+        std::future::pending::<()>().await;
         return Ok(());
     }
     let base = match url {

@@ -90,7 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let url = discard_server().await?;
         println!("discard server: {}", url.split('?').next().unwrap_or(&url));
         println!("press Ctrl-C to stop");
-        tokio::signal::ctrl_c().await?;
+        // Serves until the process is stopped (Ctrl-C).
+        std::future::pending::<()>().await;
         return Ok(());
     }
     let file = file.ok_or(

@@ -19,6 +19,7 @@ mod docs_corpus;
 mod feature_check;
 mod package_check;
 mod prism;
+mod provision;
 mod snapshot;
 mod spec_diff;
 mod test_cmd;

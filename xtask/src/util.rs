@@ -112,19 +112,24 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Removes the `[workspace]` table (and its `[workspace.*]` sub-tables) from a Cargo.toml and
-/// declares the package its own, empty workspace, so a copy of the crate builds on its own.
+/// declares the package its own, empty workspace, so a copy of the crate builds on its own. The
+/// copy holds the library only: the `[[test]]`, `[[example]]` and `[[bench]]` targets go too
+/// (cargo refuses a declared target whose file is missing).
 pub fn standalone_manifest(manifest: &str) -> String {
     let mut out = String::new();
-    let mut in_workspace = false;
+    let mut dropped = false;
     for line in manifest.lines() {
         let trimmed = line.trim_start();
         if trimmed.starts_with('[') {
             let header = trimmed.trim_start_matches('[').trim_start();
-            in_workspace = header.starts_with("workspace]")
+            dropped = header.starts_with("workspace]")
                 || header.starts_with("workspace.")
-                || header.starts_with("workspace ");
+                || header.starts_with("workspace ")
+                || ["test]", "example]", "bench]"]
+                    .iter()
+                    .any(|target| header.starts_with(target));
         }
-        if !in_workspace {
+        if !dropped {
             out.push_str(line);
             out.push('\n');
         }
@@ -157,8 +162,10 @@ mod tests {
 
     #[test]
     fn standalone_manifest_drops_only_the_workspace_tables() {
-        let manifest = "[package]\nname = \"a\"\n\n[workspace]\nmembers = [\"xtask\"]\n\n[workspace.lints]\nx = 1\n\n[package.metadata.docs.rs]\nall-features = false\n";
+        let manifest = "[package]\nname = \"a\"\n\n[[test]]\nname = \"cli\"\nrequired-features = [\"cli\"]\n\n[workspace]\nmembers = [\"xtask\"]\n\n[workspace.lints]\nx = 1\n\n[package.metadata.docs.rs]\nall-features = false\n";
         let out = standalone_manifest(manifest);
+        assert!(!out.contains("[[test]]"), "{out}");
+        assert!(!out.contains("required-features"), "{out}");
         assert!(!out.contains("members"), "{out}");
         assert!(!out.contains("x = 1"), "{out}");
         assert!(out.contains("[package.metadata.docs.rs]"), "{out}");
@@ -187,24 +194,38 @@ mod tests {
         );
     }
 
-    /// Finding 13: every path into the target directory goes through [`target_dir`]; a
-    /// literal `target` directory breaks `cargo xtask test` when `CARGO_TARGET_DIR` is set.
+    /// Finding 13 (xtask) and issue 19 (tests/fidelity.rs): every path into the target
+    /// directory comes from cargo ([`target_dir`] here, `CARGO_TARGET_TMPDIR` in integration
+    /// tests); a literal `target` directory breaks `cargo xtask test` when `CARGO_TARGET_DIR` is
+    /// set.
     #[test]
-    fn no_command_assumes_a_target_directory_named_target() {
-        let src = default_repo().join("xtask").join("src");
+    fn no_command_nor_test_assumes_a_target_directory_named_target() {
+        let repo = default_repo();
         let needle = ["join(", "\"target\")"].concat();
-        for entry in std::fs::read_dir(&src).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().is_some_and(|n| n == "util.rs") {
-                continue;
+        let mut dirs = vec![repo.join("xtask").join("src"), repo.join("tests")];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("xtask/src/util.rs")
+                {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    !text.contains(&needle),
+                    "{} joins a literal `target` directory: ask cargo (util::target_dir, \
+                     CARGO_TARGET_TMPDIR)",
+                    path.display()
+                );
+                checked += 1;
             }
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(
-                !text.contains(&needle),
-                "{} joins a literal `target` directory: use util::target_dir",
-                path.display()
-            );
         }
+        assert!(checked > 20, "only {checked} files checked");
     }
 
     #[test]
