@@ -80,9 +80,7 @@ impl Prism {
     /// `--errors`; waits (blocking) until it answers.
     fn start(bin: &Path, upstream: Option<&str>) -> Prism {
         let port = free_port();
-        let log = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join(format!("prism-sessions-{port}.log"));
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("prism-sessions-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let err = out.try_clone().unwrap();
         let mut command = Command::new(bin);

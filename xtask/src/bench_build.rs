@@ -207,7 +207,7 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
     if args.keep {
         let kept = root.keep();
         println!(
-            "kept {} (cargo's timings report: client/target/cargo-timings/)",
+            "kept {} (cargo's timings report: client/cold-target/cargo-timings/)",
             kept.display()
         );
     }
@@ -216,13 +216,17 @@ pub fn run(repo: &Path, args: &Args) -> Result<()> {
 
 /// Builds `bench` from scratch: removes its target directory first.
 fn build(bench: &Bench, timings: bool) -> Result<Cost> {
-    let target = bench.dir.join("target");
+    // The bench crate's own target directory, named on the command: an inherited
+    // CARGO_TARGET_DIR (a shared cache) would make the build warm.
+    let target = bench.dir.join("cold-target");
     if target.exists() {
         std::fs::remove_dir_all(&target)
             .with_context(|| format!("cannot remove {}", target.display()))?;
     }
     let mut cmd = util::cargo();
-    cmd.arg("build").current_dir(&bench.dir);
+    cmd.arg("build")
+        .current_dir(&bench.dir)
+        .env("CARGO_TARGET_DIR", &target);
     if timings {
         cmd.arg("--timings");
     }
