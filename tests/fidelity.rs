@@ -20,11 +20,14 @@
 #![cfg(feature = "stand-in")]
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "common/prism.rs"]
+mod prism;
+use prism::{free_port, Prism};
 
 use dromo_client::stand_in::{Outcome, StandIn};
 use dromo_client::{
@@ -207,90 +210,6 @@ fn spec_operations() -> BTreeSet<String> {
     ids
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// True once something on `addr` answers an HTTP request.
-fn answers_http(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-/// A running `prism proxy`; dropping it stops it.
-struct Proxy {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proxy {
-    /// Starts Prism in proxy mode in front of `upstream` and waits (real time, blocking: the
-    /// test's clock is paused) until it answers.
-    fn start(bin: &Path, upstream: &str) -> Proxy {
-        let port = free_port();
-        // Cargo's scratch directory for integration tests (inside whatever target directory
-        // cargo uses: `CARGO_TARGET_DIR` is honoured); it exists when the test runs.
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("prism-proxy-{port}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
-        let child = Command::new(bin)
-            .arg("proxy")
-            .arg(spec_path())
-            .arg(upstream)
-            .args([
-                "--errors",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut proxy = Proxy {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Instant::now();
-        while !answers_http(addr) {
-            if let Ok(Some(status)) = proxy.child.try_wait() {
-                panic!("Prism exited ({status}); see {}", proxy.log.display());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "Prism did not answer within 60 s; see {}",
-                proxy.log.display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        proxy
-    }
-}
-
 /// A fake SSH server on 127.0.0.1: it sends an identification line to whoever connects.
 fn fake_ssh_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -324,7 +243,7 @@ struct Answer {
 /// Runs calls through the proxy and judges every violation.
 struct Run<'a> {
     server: &'a StandIn,
-    proxy: &'a Proxy,
+    proxy: &'a Prism,
     http: reqwest::Client,
     operations: BTreeSet<String>,
     departures_seen: BTreeSet<&'static str>,
@@ -547,7 +466,7 @@ async fn every_operation_and_the_workflow_fit_the_spec() {
     .join()
     .unwrap();
     let _stand_in_runtime = stand_in_runtime;
-    let proxy = Proxy::start(&bin, &server.base_url());
+    let proxy = Prism::start(&bin, &spec_path(), Some(&server.base_url()), "proxy");
     let mut run = Run {
         server: &server,
         proxy: &proxy,

@@ -7,11 +7,12 @@
 //! `DROMO_PRISM_BIN=$PWD/xtask/prism/node_modules/.bin/prism cargo test --test sessions_prism`.
 #![cfg(feature = "stand-in")]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "common/prism.rs"]
+mod prism;
+use prism::Prism;
 
 use dromo_client::stand_in::StandIn;
 use dromo_client::{Client, Error, RetryPolicy, SessionOptions};
@@ -39,108 +40,29 @@ fn spec_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions-openapi.json")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Prism on the Sessions API spec: a mock, or a proxy in front of `upstream`.
+fn start_prism(bin: &Path, upstream: Option<&str>) -> Prism {
+    Prism::start(bin, &spec_path(), upstream, "sessions")
 }
 
-/// True once something on `addr` answers an HTTP request.
-fn answers_http(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
+/// A client whose Sessions API is Prism's root (where Prism serves the spec's paths).
+fn client_of(prism: &Prism, key: &str, http: Option<reqwest::Client>) -> Client {
+    let mut builder = Client::builder()
+        .api_key(key)
+        .base_url(format!("{}/api/v1", prism.url))
+        .sessions_base_url(&prism.url)
+        .retry_policy(RetryPolicy::never());
+    if let Some(http) = http {
+        builder = builder.http_client(http);
     }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-/// A running Prism (`mock` or `proxy`); dropping it stops it.
-struct Prism {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Prism {
-    /// `prism mock <spec>` or, with an upstream, `prism proxy <spec> <upstream>`, with
-    /// `--errors`; waits (blocking) until it answers.
-    fn start(bin: &Path, upstream: Option<&str>) -> Prism {
-        let port = free_port();
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("prism-sessions-{port}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
-        let mut command = Command::new(bin);
-        match upstream {
-            Some(upstream) => command.arg("proxy").arg(spec_path()).arg(upstream),
-            None => command.arg("mock").arg(spec_path()),
-        };
-        let child = command
-            .args([
-                "--errors",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut prism = Prism {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Instant::now();
-        while !answers_http(addr) {
-            if let Ok(Some(status)) = prism.child.try_wait() {
-                panic!("Prism exited ({status}); see {}", prism.log.display());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "Prism did not answer within 60 s; see {}",
-                prism.log.display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        prism
-    }
-
-    /// A client whose Sessions API is Prism's root (where Prism serves the spec's paths).
-    fn client(&self, key: &str, http: Option<reqwest::Client>) -> Client {
-        let mut builder = Client::builder()
-            .api_key(key)
-            .base_url(format!("{}/api/v1", self.url))
-            .sessions_base_url(&self.url)
-            .retry_policy(RetryPolicy::never());
-        if let Some(http) = http {
-            builder = builder.http_client(http);
-        }
-        builder.build().unwrap()
-    }
+    builder.build().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_three_operations_fit_prisms_mock() {
     let Some(bin) = prism_bin() else { return };
-    let prism = Prism::start(&bin, None);
-    let client = prism.client("mock-key", None);
+    let prism = start_prism(&bin, None);
+    let client = client_of(&prism, "mock-key", None);
 
     // Prism validates each request against the spec (key, body types) and answers the spec's
     // examples: a TTL sent as whole seconds, an optional body, a UUID in the path.
@@ -185,8 +107,7 @@ async fn the_three_operations_fit_prisms_mock() {
         .default_headers(headers)
         .build()
         .unwrap();
-    let gone = prism
-        .client("mock-key", Some(http))
+    let gone = client_of(&prism, "mock-key", Some(http))
         .resume_session(UNKNOWN, None)
         .await
         .unwrap_err();
@@ -248,7 +169,7 @@ async fn through(
 async fn the_stand_in_fits_the_spec_through_prisms_proxy() {
     let Some(bin) = prism_bin() else { return };
     let server = StandIn::start().await.unwrap();
-    let proxy = Prism::start(&bin, Some(&server.sessions_base_url()));
+    let proxy = start_prism(&bin, Some(&server.sessions_base_url()));
     let http = reqwest::Client::new();
 
     let (status, created) = through(&http, &proxy, &server, Method::POST, "/auth/", None).await;
@@ -309,7 +230,7 @@ async fn the_stand_in_fits_the_spec_through_prisms_proxy() {
     assert_eq!(status, 404, "the documented 404 of a resume");
 
     // The crate's client through the proxy, end to end.
-    let client = proxy.client(server.api_key(), None);
+    let client = client_of(&proxy, server.api_key(), None);
     let session = client.create_session(SessionOptions::new()).await.unwrap();
     let token = session.hydration_token.expose_for_widget().to_owned();
     assert_eq!(server.widget_status(&token), 200);
