@@ -15,22 +15,7 @@ fn generated() -> syn::File {
 }
 
 fn docs(attrs: &[syn::Attribute]) -> String {
-    attrs
-        .iter()
-        .filter(|attr| attr.path().is_ident("doc"))
-        .filter_map(|attr| match &attr.meta {
-            syn::Meta::NameValue(syn::MetaNameValue {
-                value:
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(text),
-                        ..
-                    }),
-                ..
-            }) => Some(text.value()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    codegen::docs::doc_text(attrs)
 }
 
 fn module<'a>(items: &'a [syn::Item], name: &str) -> &'a [syn::Item] {

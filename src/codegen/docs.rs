@@ -266,8 +266,8 @@ fn prefer(operation: &str, attrs: &mut Vec<syn::Attribute>) {
     }
 }
 
-/// The item's doc text, all its `#[doc]` attributes joined.
-fn doc_text(attrs: &[syn::Attribute]) -> String {
+/// The item's doc text, all its `#[doc]` attributes joined (also read by the docs' tests).
+pub fn doc_text(attrs: &[syn::Attribute]) -> String {
     attrs
         .iter()
         .filter(|attr| attr.path().is_ident("doc"))
