@@ -513,6 +513,35 @@ async fn needs_review_carries_every_reason_the_stand_in_gives() {
     assert!(page.contains("matches a field"), "{page}");
 }
 
+/// `dromo import FILE --schema SCHEMA` against `server`, the schema written to `dir` first.
+#[cfg(feature = "cli")]
+async fn dromo_import(
+    server: &StandIn,
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    schema_json: &str,
+) -> std::process::Output {
+    let schema = dir.join("schema.json");
+    std::fs::write(&schema, schema_json).unwrap();
+    let (url, key) = (server.base_url(), server.api_key().to_owned());
+    let args: Vec<String> = vec![
+        "import".into(),
+        file.display().to_string(),
+        "--schema".into(),
+        schema.display().to_string(),
+    ];
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dromo"))
+            .args(&args)
+            .env("DROMO_BASE_URL", url)
+            .env("DROMO_API_KEY", key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 #[cfg(feature = "cli")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_prints_the_review_reasons_and_url_on_stderr() {
@@ -523,29 +552,13 @@ async fn the_cli_prints_the_review_reasons_and_url_on_stderr() {
         "people.csv",
         b"Nom,Courriel\nAda,ada@example.com\n",
     );
-    let schema = dir.path().join("schema.json");
-    std::fs::write(
-        &schema,
+    let output = dromo_import(
+        &server,
+        dir.path(),
+        &path,
         r#"[{"key":"email","label":"Email","type":"email"}]"#,
     )
-    .unwrap();
-    let (url, key) = (server.base_url(), server.api_key().to_owned());
-    let args: Vec<String> = vec![
-        "import".into(),
-        path.display().to_string(),
-        "--schema".into(),
-        schema.display().to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dromo"))
-            .args(&args)
-            .env("DROMO_BASE_URL", url)
-            .env("DROMO_API_KEY", key)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    .await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(
@@ -561,29 +574,13 @@ async fn the_cli_refuses_an_empty_file_before_creating_an_import() {
     let server = StandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = csv(dir.path(), "people.csv", b"");
-    let schema = dir.path().join("schema.json");
-    std::fs::write(
-        &schema,
+    let output = dromo_import(
+        &server,
+        dir.path(),
+        &path,
         r#"[{"key":"email","label":"Email","type":"email"}]"#,
     )
-    .unwrap();
-    let (url, key) = (server.base_url(), server.api_key().to_owned());
-    let args: Vec<String> = vec![
-        "import".into(),
-        path.display().to_string(),
-        "--schema".into(),
-        schema.display().to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dromo"))
-            .args(&args)
-            .env("DROMO_BASE_URL", url)
-            .env("DROMO_API_KEY", key)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    .await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
@@ -621,29 +618,13 @@ async fn the_cli_refuses_a_schema_file_with_unknown_keys() {
     let server = StandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = csv(dir.path(), "people.csv", b"email\nada@example.com\n");
-    let schema = dir.path().join("schema.json");
-    std::fs::write(
-        &schema,
+    let output = dromo_import(
+        &server,
+        dir.path(),
+        &path,
         r#"[{"key":"email","label":"Email","type":"email","lable":"E-mail","required":true}]"#,
     )
-    .unwrap();
-    let (url, key) = (server.base_url(), server.api_key().to_owned());
-    let args: Vec<String> = vec![
-        "import".into(),
-        path.display().to_string(),
-        "--schema".into(),
-        schema.display().to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dromo"))
-            .args(&args)
-            .env("DROMO_BASE_URL", url)
-            .env("DROMO_API_KEY", key)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    .await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`fields[0].lable`"), "{stderr}");
