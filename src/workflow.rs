@@ -229,14 +229,32 @@ impl Client {
         path: impl AsRef<Path>,
         schema: Schema,
     ) -> Result<ImportOutcome<Vec<T>>, Error> {
-        let path = path.as_ref();
+        self.import_file_checked(path.as_ref(), schema, None).await
+    }
+
+    /// [`Client::import_file`]; with `header_fields` (a typed import's schema), the file's header
+    /// row must also share a column with them before anything is created.
+    pub(crate) async fn import_file_checked<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &Path,
+        schema: Schema,
+        header_fields: Option<&[crate::types::SchemaFieldsItem]>,
+    ) -> Result<ImportOutcome<Vec<T>>, Error> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
         let request = ImportRequest::new(schema, Source::file(name));
-        self.import_file_with(path, request, &ImportOptions::default())
-            .await
+        let options = ImportOptions::default();
+        let id = self
+            .start_file_import(path, request, &options, header_fields)
+            .await?;
+        self.finish_import(
+            id,
+            &options,
+            |id| async move { self.fetch_results(&id).await },
+        )
+        .await
     }
 
     /// Imports the file at `path` as `request` says (its source must be [`Source::File`]; the
@@ -258,7 +276,7 @@ impl Client {
         options: &ImportOptions,
     ) -> Result<ImportOutcome<Vec<T>>, Error> {
         let id = self
-            .start_file_import(path.as_ref(), request, options)
+            .start_file_import(path.as_ref(), request, options, None)
             .await?;
         self.finish_import(
             id,
@@ -295,7 +313,7 @@ impl Client {
         options: &ImportOptions,
     ) -> Result<ImportOutcome<RowStream<T>>, Error> {
         let id = self
-            .start_file_import(path.as_ref(), request, options)
+            .start_file_import(path.as_ref(), request, options, None)
             .await?;
         self.finish_import(
             id,
@@ -311,6 +329,7 @@ impl Client {
         path: &Path,
         request: ImportRequest,
         options: &ImportOptions,
+        header_fields: Option<&[crate::types::SchemaFieldsItem]>,
     ) -> Result<ImportId, Error> {
         if !matches!(request.source(), Source::File { .. }) {
             return Err(in_step(Step::Create, None)(Error::InvalidRequest {
@@ -326,9 +345,11 @@ impl Client {
             Source::File { original_filename } => original_filename.clone(),
             _ => String::new(),
         };
-        crate::file_check::check_file(path, &name)
-            .await
-            .map_err(in_step(Step::Upload, None))?;
+        match header_fields {
+            Some(fields) => crate::file_check::check_header(path, &name, fields).await,
+            None => crate::file_check::check_file(path, &name).await,
+        }
+        .map_err(in_step(Step::Upload, None))?;
         let source = UploadSource::from_path(path)
             .await
             .map_err(in_step(Step::Upload, None))?;

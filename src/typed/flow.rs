@@ -56,22 +56,14 @@ impl Client {
         &self,
         path: impl AsRef<Path>,
     ) -> Result<ImportOutcome<Vec<T>>, Error> {
-        let path = path.as_ref();
-        // A header that shares no column with `T` would only wait for a person: refuse it here.
+        // A header that shares no column with `T` would only wait for a person: refused before
+        // anything is created.
         let fields: Vec<crate::types::SchemaFieldsItem> =
             T::fields().into_iter().map(Into::into).collect();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        crate::file_check::check_header(path, &name, &fields)
-            .await
-            .map_err(|error| Error::Step {
-                step: Step::Upload,
-                import_id: None,
-                source: Box::new(error),
-            })?;
-        decode_outcome(self.import_file::<Value>(path, T::schema()).await?)
+        decode_outcome(
+            self.import_file_checked::<Value>(path.as_ref(), T::schema(), Some(&fields))
+                .await?,
+        )
     }
 
     /// Checks `rows` ([`RowSchema::check_rows`]: a violation is an [`Error::Step`] at
